@@ -1,0 +1,247 @@
+//! `config/qabot.toml`: how confident qabot must be, and how it behaves on Discord.
+//!
+//! Every key is optional and has a sensible default, so an empty file (or none) gives a
+//! working bot. Unknown keys are errors with their line and column: a misspelt key silently
+//! ignored is a setting the owner believes in but does not have.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::problem::{Problem, Problems};
+
+/// Config files larger than this are refused.
+const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
+
+/// The whole configuration.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Thresholds of the matcher.
+    pub matching: Matching,
+    /// The Discord adapter.
+    pub discord: Discord,
+}
+
+/// When a match is an answer, a suggestion, or nothing.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Matching {
+    /// Confidence from which qabot answers (if the margin also holds).
+    pub answer_threshold: f32,
+    /// Confidence from which qabot offers "did you mean" choices.
+    pub suggest_threshold: f32,
+    /// How far the best candidate must lead the runner-up to be answered outright.
+    pub margin: f32,
+    /// How many "did you mean" choices at most.
+    pub max_suggestions: usize,
+}
+
+impl Default for Matching {
+    fn default() -> Matching {
+        Matching {
+            answer_threshold: 0.55,
+            suggest_threshold: 0.3,
+            margin: 0.08,
+            max_suggestions: 3,
+        }
+    }
+}
+
+/// How qabot behaves on Discord.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Discord {
+    /// A file holding the bot token, for secret mounts; `DISCORD_TOKEN` wins over it.
+    pub token_file: Option<PathBuf>,
+    /// Base URL replacing `https://discord.com` for REST calls (a rate-limit proxy).
+    /// `QABOT_API_PROXY` wins over it.
+    pub api_proxy: Option<String>,
+    /// The application id, for `qabot invite` without asking Discord.
+    pub application_id: Option<u64>,
+    /// Messages starting with this are questions (besides mentions and DMs). Empty: off.
+    pub prefix: String,
+    /// Channels where qabot answers unprompted, when it is sure.
+    pub auto_answer_channels: Vec<u64>,
+    /// Confidence needed to answer unprompted in an auto-answer channel.
+    pub auto_answer_threshold: f32,
+    /// Margin over the runner-up needed to answer unprompted.
+    pub auto_answer_margin: f32,
+    /// Guilds to register slash commands in (instant); empty: register globally.
+    pub guilds: Vec<u64>,
+    /// Seconds one user must wait between two questions.
+    pub user_cooldown_secs: u64,
+    /// At most this many replies per channel per minute.
+    pub channel_replies_per_minute: u32,
+    /// Within this many seconds, the same answer in the same channel links to the earlier one.
+    pub repeat_window_secs: u64,
+    /// User ids allowed to run admin commands (`/reload`) besides Manage Server members.
+    pub admins: Vec<u64>,
+}
+
+impl Default for Discord {
+    fn default() -> Discord {
+        Discord {
+            token_file: None,
+            api_proxy: None,
+            application_id: None,
+            prefix: "?ask ".to_string(),
+            auto_answer_channels: Vec::new(),
+            auto_answer_threshold: 0.75,
+            auto_answer_margin: 0.15,
+            guilds: Vec::new(),
+            user_cooldown_secs: 5,
+            channel_replies_per_minute: 20,
+            repeat_window_secs: 300,
+            admins: Vec::new(),
+        }
+    }
+}
+
+impl Config {
+    /// Reads `path`. A missing file is the default configuration when `required` is false
+    /// (the default path), and a problem when the owner named the file explicitly.
+    pub fn load(path: &Path, required: bool) -> Result<Config, Problems> {
+        if !required && !path.exists() {
+            return Ok(Config::default());
+        }
+        let text =
+            crate::problem::read_text(path, MAX_CONFIG_BYTES).map_err(|p| Problems(vec![p]))?;
+        Config::parse(path, &text)
+    }
+
+    /// Parses and checks config text; `path` is only for messages.
+    pub fn parse(path: &Path, text: &str) -> Result<Config, Problems> {
+        let config: Config = toml::from_str(text).map_err(|e| {
+            Problems(vec![Problem::spanned(
+                path,
+                text,
+                e.span(),
+                e.message().trim().replace('\n', " "),
+            )])
+        })?;
+        let problems = config.check(path, text);
+        if problems.is_empty() {
+            Ok(config)
+        } else {
+            Err(Problems(problems))
+        }
+    }
+
+    /// Values that parse but make no sense.
+    fn check(&self, path: &Path, text: &str) -> Vec<Problem> {
+        let mut problems = Vec::new();
+        let mut at_key = |key: &str, message: String| {
+            let at = text.find(key).unwrap_or(0);
+            problems.push(Problem::at(path, text, at, message));
+        };
+        let m = &self.matching;
+        for (key, value) in [
+            ("answer_threshold", m.answer_threshold),
+            ("suggest_threshold", m.suggest_threshold),
+            ("margin", m.margin),
+            ("auto_answer_threshold", self.discord.auto_answer_threshold),
+            ("auto_answer_margin", self.discord.auto_answer_margin),
+        ] {
+            if !(0.0..=1.0).contains(&value) {
+                at_key(key, format!("`{key}` is {value}; use a number from 0 to 1"));
+            }
+        }
+        if m.suggest_threshold > m.answer_threshold {
+            at_key(
+                "suggest_threshold",
+                "`suggest_threshold` is above `answer_threshold`; suggestions are for questions below the answer threshold".into(),
+            );
+        }
+        if !(1..=5).contains(&m.max_suggestions) {
+            at_key(
+                "max_suggestions",
+                "`max_suggestions` must be 1 to 5 (one row of Discord buttons)".into(),
+            );
+        }
+        if let Some(proxy) = &self.discord.api_proxy {
+            if !(proxy.starts_with("http://") || proxy.starts_with("https://")) {
+                at_key(
+                    "api_proxy",
+                    format!("`api_proxy` {proxy:?} must start with http:// or https://"),
+                );
+            }
+        }
+        problems
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_is_default() {
+        assert_eq!(
+            Config::parse(Path::new("c.toml"), "").unwrap(),
+            Config::default()
+        );
+    }
+
+    #[test]
+    fn shipped_config_is_valid_and_documents_every_key() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/qabot.toml");
+        let text = std::fs::read_to_string(&path).unwrap();
+        Config::parse(&path, &text).unwrap_or_else(|e| panic!("{e}"));
+        for key in [
+            "answer_threshold",
+            "suggest_threshold",
+            "margin",
+            "max_suggestions",
+            "token_file",
+            "api_proxy",
+            "application_id",
+            "prefix",
+            "auto_answer_channels",
+            "auto_answer_threshold",
+            "auto_answer_margin",
+            "guilds",
+            "user_cooldown_secs",
+            "channel_replies_per_minute",
+            "repeat_window_secs",
+            "admins",
+        ] {
+            assert!(
+                text.contains(&format!("{key} =")),
+                "config/qabot.toml does not document `{key}`"
+            );
+        }
+    }
+
+    #[test]
+    fn mistakes_are_located() {
+        let cases = [
+            (
+                "[matching]\nanswer_treshold = 0.5\n",
+                "2:1",
+                "unknown field `answer_treshold`",
+            ),
+            ("[matching]\nmargin = 2.0\n", "2:1", "from 0 to 1"),
+            (
+                "[matching]\nanswer_threshold = \"high\"\n",
+                "2:20",
+                "invalid type",
+            ),
+            (
+                "[matching]\nanswer_threshold = 0.3\nsuggest_threshold = 0.5\n",
+                "3:1",
+                "above",
+            ),
+            ("[discord]\napi_proxy = \"localhost:1\"\n", "2:1", "http://"),
+        ];
+        for (text, at, fragment) in cases {
+            let err = Config::parse(Path::new("c.toml"), text).unwrap_err();
+            let got = err.to_string();
+            assert!(
+                got.starts_with(&format!("c.toml:{at}: ")),
+                "{text:?}: {got}"
+            );
+            assert!(got.contains(fragment), "{text:?}: {got}");
+        }
+    }
+}

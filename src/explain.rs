@@ -1,0 +1,81 @@
+//! `--explain`: why a question got the decision it got, for knowledge authors.
+//!
+//! Shows each question word (and what it became: stem, synonym, typo correction, unknown),
+//! then the best candidate and the runner-up with their score parts and the phrasing that
+//! matched, so an author sees which alternate or keyword to add or which negative to write.
+
+use std::fmt::Write;
+
+use crate::index::Source;
+use crate::matcher::{Candidate, Decision};
+use crate::Engine;
+
+/// The explanation as text.
+pub fn explain(engine: &Engine, decision: &Decision) -> String {
+    let mut out = String::new();
+    let index = engine.index();
+    let m = engine.matching();
+    let _ = writeln!(out, "terms (word -> term: weight):");
+    if decision.terms.is_empty() {
+        let _ = writeln!(out, "  (none: only stopwords, mentions, code or links)");
+    }
+    for t in &decision.terms {
+        let matched = match t.term {
+            Some(id) if t.similarity < 1.0 => {
+                format!("{} (typo, similarity {:.2})", index.word(id), t.similarity)
+            }
+            Some(id) => index.word(id).to_string(),
+            None => "unknown to the knowledge".to_string(),
+        };
+        let _ = writeln!(out, "  {} -> {}: {:.2}", t.word, matched, t.weight);
+    }
+    let _ = writeln!(
+        out,
+        "decision: {:?} (confidence {:.3}, margin {:.3}; answer needs >= {:.2} with margin >= {:.2}, suggest >= {:.2})",
+        decision.status,
+        decision.confidence(),
+        decision.margin(),
+        m.answer_threshold,
+        m.margin,
+        m.suggest_threshold
+    );
+    for (name, candidate) in [("best", &decision.best), ("runner-up", &decision.runner_up)] {
+        match candidate {
+            Some(c) => describe(&mut out, engine, name, c),
+            None => {
+                let _ = writeln!(out, "{name}: none");
+            }
+        }
+    }
+    out
+}
+
+fn describe(out: &mut String, engine: &Engine, name: &str, c: &Candidate) {
+    let entry = &engine.knowledge().entries[c.entry];
+    let aspect = c
+        .aspect
+        .map_or("-".to_string(), |a| entry.aspects[a].id.clone());
+    let phrase = c.phrase.map_or("-".to_string(), |source| match source {
+        Source::Question => format!("question {:?}", entry.question),
+        Source::Alternate(i) => format!("alternate {:?}", entry.alternates[i]),
+        Source::Keyword(i) => format!("keyword {:?}", entry.keywords[i]),
+        Source::AspectKeyword(a, i) => format!(
+            "aspect {} keyword {:?}",
+            entry.aspects[a].id, entry.aspects[a].keywords[i]
+        ),
+        Source::AspectTitle(a) => format!(
+            "aspect {} title {:?}",
+            entry.aspects[a].id, entry.aspects[a].title
+        ),
+    });
+    let _ = writeln!(
+        out,
+        "{name}: {} / {aspect}: confidence {:.3} = coverage {:.3} x (0.6 + 0.4 x precision {:.3})\n  matched phrasing: {phrase}\n  defined at {}:{}",
+        entry.id,
+        c.confidence,
+        c.coverage,
+        c.precision,
+        entry.origin.path.display(),
+        entry.origin.line
+    );
+}

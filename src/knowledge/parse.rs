@@ -1,0 +1,513 @@
+//! The knowledge file format (TOML) and its checks.
+//!
+//! Lenient to read, strict to validate: every field a person can get wrong is kept with its
+//! span so each problem names the file, line and column, and what to do about it. The format
+//! is documented for authors in `knowledge/README.md`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::{Aspect, Entry, Knowledge, Origin};
+use crate::problem::{Problem, Problems};
+
+/// Command names qabot itself uses: an aspect may not take them.
+pub const RESERVED_COMMANDS: &[&str] = &["ask", "topics", "help", "reload"];
+
+/// Discord's limit on a slash command's description, which an aspect's title becomes.
+const MAX_TITLE: usize = 100;
+/// Discord's limit on a slash command's name, which an aspect's id becomes.
+const MAX_COMMAND_NAME: usize = 32;
+
+type S = Spanned<String>;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    #[serde(default)]
+    synonyms: BTreeMap<S, S>,
+    #[serde(default)]
+    entry: Vec<Spanned<RawEntry>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEntry {
+    id: S,
+    question: S,
+    #[serde(default)]
+    alternates: Vec<S>,
+    #[serde(default)]
+    keywords: Vec<S>,
+    #[serde(default)]
+    negatives: Vec<S>,
+    answer: S,
+    #[serde(default)]
+    subjects: Vec<S>,
+    #[serde(default)]
+    aspect: Vec<Spanned<RawAspect>>,
+    verdict: Option<S>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAspect {
+    id: S,
+    title: S,
+    summary: Option<S>,
+    #[serde(default)]
+    keywords: Vec<S>,
+    #[serde(default)]
+    text: BTreeMap<S, S>,
+}
+
+/// True if `name` is a valid kebab-case id: lowercase ASCII letters and digits in words
+/// joined by single hyphens. Slash-command names allow more, but ids also go in URLs, logs
+/// and custom ids, where plain ASCII saves everyone trouble.
+pub fn is_command_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= MAX_COMMAND_NAME
+        && name.split('-').all(|w| {
+            !w.is_empty()
+                && w.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
+}
+
+/// Collects problems for one file.
+struct Checker<'a> {
+    path: &'a Path,
+    source: &'a str,
+    problems: Vec<Problem>,
+}
+
+impl Checker<'_> {
+    fn report(&mut self, at: &S, message: impl Into<String>) {
+        self.problems.push(Problem::at(
+            self.path,
+            self.source,
+            at.span().start,
+            message,
+        ));
+    }
+
+    /// The trimmed text, or a problem if it is empty.
+    fn text(&mut self, field: &str, value: &S) -> String {
+        let text = value.get_ref().trim();
+        if text.is_empty() {
+            self.report(
+                value,
+                format!("`{field}` is empty; write the text or remove the field"),
+            );
+        }
+        text.to_string()
+    }
+
+    fn texts(&mut self, field: &str, values: &[S]) -> Vec<String> {
+        values.iter().map(|v| self.text(field, v)).collect()
+    }
+
+    fn id(&mut self, what: &str, id: &S) -> String {
+        let value = id.get_ref();
+        if !is_command_name(value) {
+            self.report(
+                id,
+                format!(
+                    "{what} id {value:?} is not valid: use 1 to {MAX_COMMAND_NAME} lowercase \
+                     letters, digits and single hyphens, like \"learning-curve\""
+                ),
+            );
+        }
+        value.clone()
+    }
+
+    fn aspect(&mut self, raw: &Spanned<RawAspect>, subjects: &[S]) -> Aspect {
+        let a = raw.get_ref();
+        let id = self.id("aspect", &a.id);
+        if RESERVED_COMMANDS.contains(&id.as_str()) {
+            self.report(
+                &a.id,
+                format!("aspect id {id:?} is a command qabot already has; pick another id"),
+            );
+        }
+        let title = self.text("title", &a.title);
+        if title.chars().count() > MAX_TITLE {
+            self.report(
+                &a.title,
+                format!("title is longer than {MAX_TITLE} characters (it becomes the command's description); shorten it"),
+            );
+        }
+        let summary = a.summary.as_ref().map(|s| self.text("summary", s));
+        let keywords = self.texts("keywords", &a.keywords);
+        let mut texts = Vec::new();
+        for subject in subjects {
+            match a.text.get(subject.get_ref().as_str()) {
+                Some(text) => texts.push(self.text("text", text)),
+                None => {
+                    let (line, _) = crate::problem::line_column(self.source, raw.span().start);
+                    self.problems.push(Problem::at(
+                        self.path,
+                        self.source,
+                        raw.span().start,
+                        format!(
+                            "aspect {id:?} has no text for subject {:?}; add `text.{} = \"…\"` to the aspect at line {line}",
+                            subject.get_ref(),
+                            toml_key(subject.get_ref())
+                        ),
+                    ));
+                }
+            }
+        }
+        for key in a.text.keys() {
+            if !subjects.iter().any(|s| s.get_ref() == key.get_ref()) {
+                let known: Vec<&str> = subjects.iter().map(|s| s.get_ref().as_str()).collect();
+                self.report(
+                    key,
+                    format!(
+                        "text for {:?}, which is not one of the entry's subjects {known:?}; fix the name or add it to `subjects`",
+                        key.get_ref()
+                    ),
+                );
+            }
+        }
+        Aspect {
+            id,
+            title,
+            summary,
+            keywords,
+            texts,
+        }
+    }
+
+    fn entry(&mut self, raw: &Spanned<RawEntry>) -> Entry {
+        let e = raw.get_ref();
+        let id = self.id("entry", &e.id);
+        let subjects = self.texts("subjects", &e.subjects);
+        if e.subjects.len() == 1 {
+            self.report(&e.subjects[0], "a comparison needs at least two subjects");
+        }
+        if !e.subjects.is_empty() && e.aspect.is_empty() {
+            self.report(
+                &e.id,
+                "this entry has subjects but no [[entry.aspect]]; add aspects or remove `subjects`",
+            );
+        }
+        if e.subjects.is_empty() {
+            if let Some(first) = e.aspect.first() {
+                self.report(&first.get_ref().id, "aspects need the entry to list its `subjects` (e.g. subjects = [\"Django\", \"Flask\"])");
+            }
+            if let Some(verdict) = &e.verdict {
+                self.report(
+                    verdict,
+                    "`verdict` is only for comparisons (entries with `subjects`)",
+                );
+            }
+        }
+        let mut seen: HashMap<&str, &S> = HashMap::new();
+        for aspect in &e.aspect {
+            let aid = &aspect.get_ref().id;
+            if let Some(first) = seen.insert(aid.get_ref(), aid) {
+                let (line, _) = crate::problem::line_column(self.source, first.span().start);
+                self.report(aid, format!("aspect id {:?} is used twice in this entry (first at line {line}); rename one", aid.get_ref()));
+            }
+        }
+        let aspects = e
+            .aspect
+            .iter()
+            .map(|a| {
+                self.aspect(
+                    a,
+                    if e.subjects.len() > 1 {
+                        &e.subjects
+                    } else {
+                        &[]
+                    },
+                )
+            })
+            .collect();
+        Entry {
+            id,
+            question: self.text("question", &e.question),
+            alternates: self.texts("alternates", &e.alternates),
+            keywords: self.texts("keywords", &e.keywords),
+            negatives: self.texts("negatives", &e.negatives),
+            answer: self.text("answer", &e.answer),
+            subjects,
+            aspects,
+            verdict: e.verdict.as_ref().map(|v| self.text("verdict", v)),
+            origin: Origin {
+                path: self.path.to_path_buf(),
+                line: crate::problem::line_column(self.source, raw.span().start).0,
+            },
+        }
+    }
+}
+
+/// `Django` stays `Django`; `Ruby on Rails` becomes `"Ruby on Rails"`.
+fn toml_key(key: &str) -> String {
+    if key
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        key.to_string()
+    } else {
+        format!("{key:?}")
+    }
+}
+
+/// Where a value was first defined, for "already defined at" messages.
+struct Seen {
+    path: PathBuf,
+    line: usize,
+}
+
+pub(super) fn build(sources: &[(PathBuf, String)]) -> Result<Knowledge, Problems> {
+    let mut problems = Vec::new();
+    let mut knowledge = Knowledge::default();
+    let mut ids: HashMap<String, Seen> = HashMap::new();
+    let mut synonym_seen: HashMap<String, Seen> = HashMap::new();
+    for (path, source) in sources {
+        let raw: RawFile = match toml::from_str(source) {
+            Ok(raw) => raw,
+            Err(e) => {
+                problems.push(Problem::spanned(
+                    path,
+                    source,
+                    e.span(),
+                    e.message().trim().replace('\n', " "),
+                ));
+                continue;
+            }
+        };
+        let mut checker = Checker {
+            path,
+            source,
+            problems: Vec::new(),
+        };
+        for (from, to) in &raw.synonyms {
+            let key = from.get_ref().trim().to_lowercase();
+            let value = checker.text("synonym", to);
+            if key.is_empty() || key.split_whitespace().count() != 1 {
+                checker.report(
+                    from,
+                    format!(
+                        "synonym {:?} must be a single word (the word people type)",
+                        from.get_ref()
+                    ),
+                );
+                continue;
+            }
+            let line = crate::problem::line_column(source, from.span().start).0;
+            if let Some(first) = synonym_seen.get(&key) {
+                checker.report(
+                    from,
+                    format!(
+                        "synonym {key:?} is already defined at {}:{}; keep one",
+                        first.path.display(),
+                        first.line
+                    ),
+                );
+                continue;
+            }
+            synonym_seen.insert(
+                key.clone(),
+                Seen {
+                    path: path.clone(),
+                    line,
+                },
+            );
+            knowledge.synonyms.insert(key, value);
+        }
+        for raw_entry in &raw.entry {
+            let entry = checker.entry(raw_entry);
+            let id_span = &raw_entry.get_ref().id;
+            if let Some(first) = ids.get(&entry.id) {
+                checker.report(
+                    id_span,
+                    format!(
+                        "entry id {:?} is already used at {}:{}; ids must be unique across all files",
+                        entry.id,
+                        first.path.display(),
+                        first.line
+                    ),
+                );
+            } else {
+                ids.insert(
+                    entry.id.clone(),
+                    Seen {
+                        path: path.clone(),
+                        line: entry.origin.line,
+                    },
+                );
+            }
+            knowledge.entries.push(entry);
+        }
+        problems.extend(checker.problems);
+    }
+    check_shared_aspects(&knowledge, &mut problems);
+    if problems.is_empty() {
+        Ok(knowledge)
+    } else {
+        Err(Problems(problems))
+    }
+}
+
+/// An aspect id shared by several comparisons becomes one command with a `topic` option, so
+/// its title must agree; and Discord allows at most 25 choices for that option.
+fn check_shared_aspects(knowledge: &Knowledge, problems: &mut Vec<Problem>) {
+    for (id, entries) in knowledge.aspect_commands() {
+        if entries.len() > 25 {
+            let e = entries[25];
+            problems.push(Problem {
+                path: e.origin.path.clone(),
+                line: e.origin.line,
+                column: 1,
+                message: format!("aspect {id:?} is in more than 25 comparisons, more than one slash command's choices can hold; rename it in some"),
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+[synonyms]
+noob = "beginner"
+
+[[entry]]
+id = "django-vs-flask"
+question = "Django or Flask?"
+alternates = ["which is better, django or flask"]
+subjects = ["Django", "Flask"]
+answer = "Both are Python web frameworks."
+verdict = "It depends."
+
+[[entry.aspect]]
+id = "learning-curve"
+title = "Learning curve"
+keywords = ["beginner", "learn"]
+text.Django = "Steeper."
+text.Flask = "Gentler."
+
+[[entry]]
+id = "what-is-django"
+question = "What is Django?"
+answer = "A web framework."
+"#;
+
+    fn load(text: &str) -> Result<Knowledge, Problems> {
+        build(&[(PathBuf::from("k/a.toml"), text.to_string())])
+    }
+
+    /// Problems as `line:column: message-fragment`, for table-driven checks.
+    fn first_problem(text: &str) -> String {
+        let err = load(text).expect_err("should not load");
+        let p = &err.0[0];
+        format!("{}:{}: {}", p.line, p.column, p.message)
+    }
+
+    #[test]
+    fn good_file_loads() {
+        let k = load(GOOD).unwrap();
+        assert_eq!(k.entries.len(), 2);
+        let e = &k.entries[0];
+        assert_eq!(e.origin.line, 5);
+        assert_eq!(e.aspects[0].texts, ["Steeper.", "Gentler."]);
+        assert_eq!(k.synonyms["noob"], "beginner");
+        assert_eq!(e.title(), "Django vs Flask");
+        assert_eq!(k.entries[1].title(), "What is Django?");
+    }
+
+    #[test]
+    fn each_mistake_is_located_and_explained() {
+        // (what to change in GOOD, expected "line:column: ..." prefix, fragment of the message)
+        let cases: &[(&str, &str, &str, &str)] = &[
+            ("question = \"What is Django?\"", "question = \"What is Django?\"\nqustion = \"typo\"", "22:1", "unknown field `qustion`"),
+            ("id = \"what-is-django\"", "id = \"django-vs-flask\"", "20:6", "already used at k/a.toml:5"),
+            ("answer = \"A web framework.\"", "answer = \"  \"", "22:10", "`answer` is empty"),
+            ("text.Flask = \"Gentler.\"", "", "13:1", "no text for subject \"Flask\""),
+            ("text.Flask = \"Gentler.\"", "text.Flask = \"x\"\ntext.Flsk = \"y\"", "19:1", "not one of the entry's subjects"),
+            ("id = \"learning-curve\"", "id = \"Learning Curve\"", "14:6", "is not valid"),
+            ("id = \"learning-curve\"", "id = \"a-very-long-aspect-id-that-is-too-long\"", "14:6", "1 to 32"),
+            ("id = \"learning-curve\"", "id = \"ask\"", "14:6", "command qabot already has"),
+            ("title = \"Learning curve\"", "title = \"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"", "15:9", "longer than 100"),
+            ("noob = \"beginner\"", "noob = \"beginner\"\nnoob = \"x\"", "4:1", "duplicate key"),
+            ("noob = \"beginner\"", "two words = \"beginner\"", "3:5", ""),
+            ("keywords = [\"beginner\", \"learn\"]", "keywords = \"beginner\"", "16:12", "invalid type"),
+            ("subjects = [\"Django\", \"Flask\"]", "subjects = [\"Django\"]", "9:13", "at least two subjects"),
+        ];
+        for (from, to, at, fragment) in cases {
+            assert!(GOOD.contains(from), "case {from:?} does not apply");
+            let got = first_problem(&GOOD.replacen(from, to, 1));
+            assert!(got.starts_with(at), "{to:?}: got {got}, want at {at}");
+            assert!(
+                got.contains(fragment),
+                "{to:?}: got {got}, want {fragment:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn all_problems_are_reported_not_just_the_first() {
+        let text = GOOD
+            .replace("answer = \"A web framework.\"", "answer = \"\"")
+            .replace("question = \"Django or Flask?\"", "question = \"\"");
+        assert_eq!(load(&text).unwrap_err().0.len(), 2);
+    }
+
+    #[test]
+    fn duplicate_ids_across_files_name_both_places() {
+        let sources = [
+            (PathBuf::from("k/a.toml"), GOOD.to_string()),
+            (
+                PathBuf::from("k/b.toml"),
+                "[[entry]]\nid = \"what-is-django\"\nquestion = \"q\"\nanswer = \"a\"\n"
+                    .to_string(),
+            ),
+        ];
+        let err = build(&sources).unwrap_err();
+        assert_eq!(err.to_string(), "k/b.toml:2:6: entry id \"what-is-django\" is already used at k/a.toml:20; ids must be unique across all files");
+    }
+
+    #[test]
+    fn hostile_files_fail_cleanly() {
+        let deep = format!("x = {}{}", "[".repeat(100_000), "]".repeat(100_000));
+        let cases = [
+            deep.as_str(),
+            "\u{0}\u{1}",
+            "[[entry]]\nid = 1",
+            "= = =",
+            &"[[entry]]\n".repeat(10_000),
+        ];
+        for text in cases {
+            assert!(
+                load(text).is_err(),
+                "{:?} loaded",
+                &text[..text.len().min(20)]
+            );
+        }
+    }
+
+    #[test]
+    fn command_names() {
+        for ok in ["ask", "use-cases", "a1", "x-2-y"] {
+            assert!(is_command_name(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "Use-cases",
+            "use_cases",
+            "-a",
+            "a-",
+            "a--b",
+            "é",
+            &"a".repeat(33),
+        ] {
+            assert!(!is_command_name(bad), "{bad}");
+        }
+    }
+}

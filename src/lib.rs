@@ -1,0 +1,20 @@
+//! qabot's core: knowledge, matching and replies, with no Discord in it.
+//!
+//! The binary's adapters (terminal and Discord) only map their input to [`Engine::ask`] and
+//! its [`reply::Reply`] to their output. See `ARCHITECTURE.md` for the map.
+
+pub mod config;
+pub mod engine;
+pub mod eval;
+pub mod explain;
+pub mod index;
+pub mod knowledge;
+pub mod matcher;
+pub mod problem;
+pub mod reply;
+pub mod text;
+
+pub use config::Config;
+pub use engine::{Answer, Engine};
+pub use knowledge::Knowledge;
+pub use matcher::{Decision, Status};

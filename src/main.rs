@@ -1,0 +1,214 @@
+//! The `qabot` command: the terminal adapter over the core, and the Discord bot's launcher.
+
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use qabot::{Config, Engine, Knowledge};
+
+/// qabot answers questions from a TOML knowledge base, on Discord and in the terminal.
+///
+/// Start with `qabot ask "django or flask for a beginner?"`: it prints exactly the reply a
+/// Discord user would get. `qabot check` validates the knowledge and config; `qabot eval`
+/// measures how well the knowledge answers a set of questions; `qabot run` starts the bot.
+#[derive(Parser)]
+#[command(name = "qabot", version, about, long_about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    Ask(AskArgs),
+    Check(Paths),
+    Eval(EvalArgs),
+}
+
+/// Where the knowledge and configuration are.
+#[derive(Args, Clone)]
+struct Paths {
+    /// Folder of knowledge files (`*.toml`, read recursively).
+    #[arg(long, short, default_value = "knowledge", value_name = "DIR")]
+    knowledge: PathBuf,
+    /// Configuration file. The default path may be missing (defaults apply); a path given
+    /// explicitly must exist.
+    #[arg(long, short, value_name = "FILE")]
+    config: Option<PathBuf>,
+}
+
+const DEFAULT_CONFIG: &str = "config/qabot.toml";
+
+impl Paths {
+    fn config(&self) -> anyhow::Result<Config> {
+        let (path, required) = match &self.config {
+            Some(p) => (p.as_path(), true),
+            None => (Path::new(DEFAULT_CONFIG), false),
+        };
+        Config::load(path, required).map_err(|p| anyhow::anyhow!("{p}"))
+    }
+
+    fn engine(&self) -> anyhow::Result<Engine> {
+        let config = self.config()?;
+        Engine::load(&self.knowledge, config.matching).map_err(|p| {
+            anyhow::anyhow!("{p}\n(run `qabot check` for every problem; fix them and try again)")
+        })
+    }
+}
+
+/// Answer questions as the Discord bot would, without Discord.
+///
+/// With QUESTION, answers it; without, answers each line of standard input in turn. The plain
+/// output is the reply as a person reads it: an answer, "did you mean" choices, or a note that
+/// qabot has no answer (on Discord, an auto-answer channel stays silent instead).
+#[derive(Args)]
+struct AskArgs {
+    /// The question. Omit it to read questions from standard input, one per line.
+    question: Option<String>,
+    /// Print one JSON object per question (status, entry, aspect, confidence, suggestions,
+    /// text), one per line.
+    #[arg(long)]
+    json: bool,
+    /// Show why: each word's term and weight, the best match and the runner-up with their
+    /// score parts and the phrasing that matched.
+    #[arg(long)]
+    explain: bool,
+    #[command(flatten)]
+    paths: Paths,
+}
+
+/// Measure the knowledge against a TSV of questions with expected answers.
+///
+/// Each line: `question<TAB>entry-id<TAB>aspect-id`, `-` for no aspect, entry `-` for an
+/// off-topic question that must not be answered; `#` starts a comment. Prints the share of
+/// on-topic questions answered exactly right, the share of off-topic ones left unanswered,
+/// and every miss. Exits 1 if either share is below --min.
+#[derive(Args)]
+struct EvalArgs {
+    /// The TSV file.
+    file: PathBuf,
+    /// Fail (exit 1) when either figure is below this share.
+    #[arg(long, default_value_t = 0.0, value_name = "SHARE")]
+    min: f64,
+    #[command(flatten)]
+    paths: Paths,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Ask(args) => ask(args),
+        Command::Check(paths) => check(&paths),
+        Command::Eval(args) => eval(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("qabot: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn ask(args: AskArgs) -> anyhow::Result<ExitCode> {
+    let engine = args.paths.engine()?;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let answer_one = |question: &str, out: &mut dyn Write| -> anyhow::Result<()> {
+        let answer = engine.ask(question);
+        if args.json {
+            writeln!(out, "{}", answer.json(engine.knowledge()))?;
+        } else {
+            writeln!(out, "{}", answer.reply.text())?;
+        }
+        if args.explain {
+            writeln!(
+                out,
+                "\n{}",
+                qabot::explain::explain(&engine, &answer.decision)
+            )?;
+        }
+        Ok(())
+    };
+    match &args.question {
+        Some(q) => answer_one(q, &mut out)?,
+        None => {
+            for (n, line) in std::io::stdin().lock().lines().enumerate() {
+                let line = line.context("reading standard input")?;
+                if !args.json && n > 0 {
+                    writeln!(out, "\n---\n")?;
+                }
+                answer_one(&line, &mut out)?;
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Validate the knowledge folder and the configuration.
+///
+/// Prints each problem as `path:line:column: message` and exits 1 if there is any, 0 (with
+/// a one-line summary) otherwise.
+fn check(paths: &Paths) -> anyhow::Result<ExitCode> {
+    let mut problems = Vec::new();
+    if let Err(p) = paths.config() {
+        problems.push(p.to_string());
+    }
+    match Knowledge::load_dir(&paths.knowledge) {
+        Ok(k) => {
+            if problems.is_empty() {
+                let aspects = k.aspect_commands().len();
+                println!(
+                    "ok: {} entries, {} aspect commands, {} synonyms in {}",
+                    k.entries.len(),
+                    aspects,
+                    k.synonyms.len(),
+                    paths.knowledge.display()
+                );
+                return Ok(ExitCode::SUCCESS);
+            }
+        }
+        Err(p) => problems.push(p.to_string()),
+    }
+    for p in problems {
+        println!("{p}");
+    }
+    Ok(ExitCode::from(1))
+}
+
+fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
+    let engine = args.paths.engine()?;
+    let text = std::fs::read_to_string(&args.file)
+        .with_context(|| format!("reading {}", args.file.display()))?;
+    let cases = qabot::eval::parse(&args.file, &text).map_err(|p| anyhow::anyhow!("{p}"))?;
+    let report = qabot::eval::run(&engine, &cases);
+    for miss in &report.misses {
+        let expected = match &miss.case.entry {
+            Some(e) => format!("{e} / {}", miss.case.aspect.as_deref().unwrap_or("-")),
+            None => "(not answered)".to_string(),
+        };
+        let got = match &miss.got {
+            Some((e, a)) => format!("{e} / {}", a.as_deref().unwrap_or("-")),
+            None => "-".to_string(),
+        };
+        println!(
+            "miss: {:?}\n  expected {expected}; got {:?} {got} (confidence {:.3})",
+            miss.case.question, miss.status, miss.confidence
+        );
+    }
+    let (on, on_right) = report.on_topic;
+    let (off, off_right) = report.off_topic;
+    println!(
+        "on-topic answered exactly: {on_right}/{on} ({:.1}%)\noff-topic not answered: {off_right}/{off} ({:.1}%)",
+        100.0 * report.accuracy(),
+        100.0 * report.rejection()
+    );
+    let pass = report.accuracy() >= args.min && report.rejection() >= args.min;
+    Ok(if pass {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}

@@ -1,0 +1,320 @@
+//! Matching: from a chat question to a decision (answer, suggest, or stay quiet).
+//!
+//! A question's terms are weighed by how rare they are in the knowledge. Each entry that
+//! shares a term is a candidate; its confidence is how much of the question's weight it
+//! explains (*coverage*), tempered by how much of its best phrasing the question says
+//! (*precision*), so "what is flask" prefers the entry asked exactly that over the comparison
+//! that merely mentions Flask. The aspect of a comparison is chosen when the question's words
+//! beyond the subjects' names are explained by that aspect. A candidate is answered only when
+//! it is confident *and* clearly ahead of the runner-up: a close race is a suggestion.
+
+use crate::config::Matching;
+use crate::index::{EntryTerms, Index, Phrase, Source, TermId, TermWeights};
+
+/// Only this many entries (ranked by coverage) are scored in full.
+const SHORTLIST: usize = 16;
+
+/// How much precision counts in the confidence: `coverage * (1 - P + P * precision)`.
+const PRECISION_SHARE: f32 = 0.4;
+
+/// A whole comparison explains a question through its aspects slightly less than through its
+/// own questions: asked about one aspect, the aspect itself should win.
+const THROUGH_ASPECT: f32 = 0.9;
+
+/// Share of the question's non-subject weight an aspect must explain to be chosen.
+const ASPECT_SHARE: f32 = 0.3;
+
+/// What qabot does with a question.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Confident, with a clear margin: answer it.
+    Answered,
+    /// Plausible: offer "did you mean" choices.
+    Suggested,
+    /// Off-topic or unknown: stay quiet (or say so, when addressed).
+    None,
+}
+
+/// One scored possibility: an entry, or one aspect of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    /// Index of the entry in the knowledge.
+    pub entry: usize,
+    /// Index of the aspect in the entry, when the question is about one aspect.
+    pub aspect: Option<usize>,
+    /// In [0, 1].
+    pub confidence: f32,
+    /// Share of the question's weight the candidate explains.
+    pub coverage: f32,
+    /// Share of the best-matching phrasing the question says.
+    pub precision: f32,
+    /// The best-matching phrasing.
+    pub phrase: Option<Source>,
+}
+
+/// A question word as the matcher saw it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueryTerm {
+    /// As written (folded).
+    pub word: String,
+    /// Stemmed and synonym-resolved.
+    pub stem: String,
+    /// The vocabulary term it matched, if any.
+    pub term: Option<TermId>,
+    /// 1 exact, less for a typo correction, 0 unknown.
+    pub similarity: f32,
+    /// How much it counts.
+    pub weight: f32,
+}
+
+/// The outcome of matching one question.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decision {
+    /// What to do.
+    pub status: Status,
+    /// The best candidate, if any entry matched at all.
+    pub best: Option<Candidate>,
+    /// The best candidate for another entry.
+    pub runner_up: Option<Candidate>,
+    /// "Did you mean" choices (when suggested), best first.
+    pub suggestions: Vec<Candidate>,
+    /// The question's terms.
+    pub terms: Vec<QueryTerm>,
+}
+
+impl Decision {
+    /// The best candidate's confidence, or 0.
+    pub fn confidence(&self) -> f32 {
+        self.best.as_ref().map_or(0.0, |c| c.confidence)
+    }
+
+    /// How far the best candidate leads the runner-up.
+    pub fn margin(&self) -> f32 {
+        self.confidence() - self.runner_up.as_ref().map_or(0.0, |c| c.confidence)
+    }
+}
+
+/// Matches `question` against `index`, deciding by `thresholds`.
+pub fn decide(index: &Index, thresholds: &Matching, question: &str) -> Decision {
+    let terms = query_terms(index, question);
+    let total: f32 = terms.iter().map(|t| t.weight).sum();
+    let mut ranked = if total > 0.0 {
+        shortlist(index, &terms, total)
+            .into_iter()
+            .filter_map(|entry| score_entry(index, entry, &terms, total))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    ranked.sort_by(|a: &Candidate, b| {
+        b.confidence
+            .total_cmp(&a.confidence)
+            .then(a.entry.cmp(&b.entry))
+    });
+    let best = ranked.first().cloned();
+    let runner_up = ranked.get(1).cloned();
+    let mut decision = Decision {
+        status: Status::None,
+        best,
+        runner_up,
+        suggestions: Vec::new(),
+        terms,
+    };
+    let confidence = decision.confidence();
+    if confidence >= thresholds.answer_threshold && decision.margin() >= thresholds.margin {
+        decision.status = Status::Answered;
+    } else if confidence >= thresholds.suggest_threshold {
+        decision.status = Status::Suggested;
+        decision.suggestions = ranked
+            .into_iter()
+            .filter(|c| c.confidence >= thresholds.suggest_threshold)
+            .take(thresholds.max_suggestions)
+            .collect();
+    }
+    decision
+}
+
+/// The question's terms with their vocabulary matches and weights.
+fn query_terms(index: &Index, question: &str) -> Vec<QueryTerm> {
+    index
+        .analyzer
+        .terms(question)
+        .into_iter()
+        .map(|t| {
+            let found = index.lookup(&t);
+            let weight = found
+                .term
+                .map_or(index.unknown_weight(), |id| index.idf(id));
+            QueryTerm {
+                word: t.word,
+                stem: t.stem,
+                term: found.term,
+                similarity: found.similarity,
+                weight,
+            }
+        })
+        .collect()
+}
+
+/// The entries most worth scoring: those explaining the most of the question's weight.
+fn shortlist(index: &Index, terms: &[QueryTerm], total: f32) -> Vec<usize> {
+    let mut scores: std::collections::HashMap<u32, f32> = std::collections::HashMap::new();
+    for t in terms {
+        let Some(id) = t.term else { continue };
+        for &(entry, w) in index.postings(id) {
+            *scores.entry(entry).or_default() += t.weight * t.similarity * w;
+        }
+    }
+    let mut scored: Vec<(u32, f32)> = scores
+        .into_iter()
+        .filter(|(_, s)| *s / total > 0.05)
+        .collect();
+    if scored.len() > SHORTLIST {
+        scored.select_nth_unstable_by(SHORTLIST, |a, b| b.1.total_cmp(&a.1));
+        scored.truncate(SHORTLIST);
+    }
+    scored.into_iter().map(|(e, _)| e as usize).collect()
+}
+
+fn weight_in(list: &TermWeights, id: TermId) -> f32 {
+    list.iter().find(|(t, _)| *t == id).map_or(0.0, |(_, w)| *w)
+}
+
+/// How much of `phrase` (plus `context` terms, when not already in it) the question says,
+/// by term weight.
+fn phrase_precision(
+    index: &Index,
+    phrase: &Phrase,
+    context: &[TermId],
+    terms: &[QueryTerm],
+) -> f32 {
+    let mut said = 0.0;
+    let mut all = 0.0;
+    let extra = context.iter().filter(|id| !phrase.terms.contains(id));
+    for &id in phrase.terms.iter().chain(extra) {
+        let idf = index.idf(id);
+        all += idf;
+        if let Some(t) = terms.iter().find(|t| t.term == Some(id)) {
+            said += idf * t.similarity;
+        }
+    }
+    if all > 0.0 {
+        said / all
+    } else {
+        0.0
+    }
+}
+
+/// The phrase among `phrases` the question says most of. Each phrase is read with the
+/// `context` terms added: an aspect keyword ("async") stands for the question "async, in
+/// Django vs FastAPI", so a question naming only Django says only part of it.
+fn best_phrase<'p>(
+    index: &Index,
+    phrases: impl Iterator<Item = &'p Phrase>,
+    context: &[TermId],
+    terms: &[QueryTerm],
+) -> (f32, Option<Source>) {
+    phrases.fold((0.0, None), |best, p| {
+        let precision = phrase_precision(index, p, context, terms);
+        if precision > best.0 {
+            (precision, Some(p.source))
+        } else {
+            best
+        }
+    })
+}
+
+/// True if the question is (nearly) one of the entry's negatives.
+fn is_negative(index: &Index, entry: &EntryTerms, terms: &[QueryTerm]) -> bool {
+    entry.negatives.iter().any(|negative| {
+        let known: f32 = terms
+            .iter()
+            .filter_map(|t| t.term)
+            .map(|id| index.idf(id))
+            .sum();
+        let neg: f32 = negative.iter().map(|&id| index.idf(id)).sum();
+        let shared: f32 = negative
+            .iter()
+            .filter(|id| terms.iter().any(|t| t.term == Some(**id)))
+            .map(|&id| index.idf(id))
+            .sum();
+        neg > 0.0 && 2.0 * shared / (known + neg) >= 0.8
+    })
+}
+
+/// The entry's best candidate (the whole entry or one aspect), or none if it is ruled out.
+fn score_entry(index: &Index, entry: usize, terms: &[QueryTerm], total: f32) -> Option<Candidate> {
+    let e = &index.entries[entry];
+    if is_negative(index, e, terms) {
+        return None;
+    }
+    let confidence = |coverage: f32, precision: f32| {
+        coverage * (1.0 - PRECISION_SHARE + PRECISION_SHARE * precision)
+    };
+    // Evidence per aspect, from the question's non-subject words.
+    let mut evidence: Vec<f32> = vec![0.0; e.aspects.len()];
+    let mut loose = 0.0;
+    let mut whole = 0.0;
+    for t in terms {
+        let Some(id) = t.term else {
+            loose += t.weight;
+            continue;
+        };
+        let own = weight_in(&e.terms, id);
+        let mut via_aspect: f32 = 0.0;
+        for (a, (aspect_terms, _)) in e.aspects.iter().enumerate() {
+            let w = weight_in(aspect_terms, id);
+            evidence[a] += t.weight * t.similarity * w;
+            via_aspect = via_aspect.max(w);
+        }
+        if !e.subjects.contains(&id) {
+            loose += t.weight;
+        }
+        whole += t.weight * t.similarity * own.max(via_aspect * THROUGH_ASPECT);
+    }
+    let (whole_precision, whole_phrase) = best_phrase(index, e.phrases.iter(), &e.subjects, terms);
+    let mut best = Candidate {
+        entry,
+        aspect: None,
+        confidence: confidence(whole / total, whole_precision),
+        coverage: whole / total,
+        precision: whole_precision,
+        phrase: whole_phrase,
+    };
+    let mut order: Vec<usize> = (0..e.aspects.len()).collect();
+    order.sort_by(|&a, &b| evidence[b].total_cmp(&evidence[a]));
+    if let Some(&top) = order.first() {
+        let second = order.get(1).map_or(0.0, |&a| evidence[a]);
+        let clear = evidence[top] > 1.2 * second;
+        if evidence[top] > 0.0 && evidence[top] >= ASPECT_SHARE * loose && clear {
+            let (aspect_terms, phrases) = &e.aspects[top];
+            let covered: f32 = terms
+                .iter()
+                .filter_map(|t| {
+                    let id = t.term?;
+                    Some(
+                        t.weight
+                            * t.similarity
+                            * weight_in(&e.terms, id).max(weight_in(aspect_terms, id)),
+                    )
+                })
+                .sum();
+            let (p, phrase) = best_phrase(index, phrases.iter(), &e.subjects, terms);
+            let (precision, phrase) = if p >= whole_precision {
+                (p, phrase)
+            } else {
+                (whole_precision, whole_phrase)
+            };
+            best = Candidate {
+                entry,
+                aspect: Some(top),
+                confidence: confidence(covered / total, precision),
+                coverage: covered / total,
+                precision,
+                phrase,
+            };
+        }
+    }
+    Some(best)
+}

@@ -1,0 +1,168 @@
+//! Problems in files a person wrote (knowledge and config), located to the line and column.
+//!
+//! Every validation error qabot reports is a [`Problem`], printed as `path:line:column:
+//! message` so editors and terminals can jump to it. Loading collects all of them rather than
+//! stopping at the first, so an author fixes a file in one pass.
+
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+/// One thing wrong in one file, and what to do about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// The file, as given to the loader.
+    pub path: PathBuf,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column, in characters.
+    pub column: usize,
+    /// What is wrong and how to fix it.
+    pub message: String,
+}
+
+impl Problem {
+    /// A problem at byte offset `at` of `source` (the text of `path`).
+    pub fn at(path: &Path, source: &str, at: usize, message: impl Into<String>) -> Problem {
+        let (line, column) = line_column(source, at);
+        Problem {
+            path: path.to_path_buf(),
+            line,
+            column,
+            message: message.into(),
+        }
+    }
+
+    /// A problem at the start of a span, when there is one, else at the top of the file.
+    pub fn spanned(
+        path: &Path,
+        source: &str,
+        span: Option<Range<usize>>,
+        message: impl Into<String>,
+    ) -> Problem {
+        Problem::at(path, source, span.map_or(0, |s| s.start), message)
+    }
+
+    /// A problem with the file as a whole (cannot read it, not UTF-8, too big).
+    pub fn file(path: &Path, message: impl Into<String>) -> Problem {
+        Problem {
+            path: path.to_path_buf(),
+            line: 1,
+            column: 1,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.path.display(),
+            self.line,
+            self.column,
+            self.message
+        )
+    }
+}
+
+/// Everything wrong with a set of files. Never empty.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct Problems(pub Vec<Problem>);
+
+impl fmt::Display for Problems {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, problem) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{problem}")?;
+        }
+        Ok(())
+    }
+}
+
+/// 1-based line and character column of byte offset `at` in `source` (clamped to its end).
+pub fn line_column(source: &str, at: usize) -> (usize, usize) {
+    let mut at = at.min(source.len());
+    while !source.is_char_boundary(at) {
+        at -= 1;
+    }
+    let before = &source[..at];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (line, before[line_start..].chars().count() + 1)
+}
+
+/// Reads a file a person wrote, refusing what cannot be text: more than `max_bytes`, or not
+/// UTF-8 (with the line and column of the first bad byte).
+pub fn read_text(path: &Path, max_bytes: u64) -> Result<String, Problem> {
+    let meta = std::fs::metadata(path)
+        .map_err(|e| Problem::file(path, format!("cannot read this file: {e}")))?;
+    if meta.len() > max_bytes {
+        return Err(Problem::file(
+            path,
+            format!(
+                "file is {} bytes, more than the {max_bytes} allowed; split it into smaller files",
+                meta.len()
+            ),
+        ));
+    }
+    let bytes = std::fs::read(path)
+        .map_err(|e| Problem::file(path, format!("cannot read this file: {e}")))?;
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = e.utf8_error().valid_up_to();
+        let source = String::from_utf8_lossy(&e.as_bytes()[..valid]).into_owned();
+        Problem::at(
+            path,
+            &source,
+            valid,
+            "not valid UTF-8 text; save the file as UTF-8",
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_column_table() {
+        let src = "ab\ncdé\nf";
+        let cases = [
+            (0, (1, 1)),
+            (1, (1, 2)),
+            (3, (2, 1)),
+            (7, (2, 4)),
+            (8, (3, 1)),
+            (99, (3, 2)),
+        ];
+        for (at, want) in cases {
+            assert_eq!(line_column(src, at), want, "offset {at}");
+        }
+        assert_eq!(line_column(src, 6), (2, 3), "inside a multi-byte char");
+    }
+
+    #[test]
+    fn display_is_path_line_column_message() {
+        let p = Problem::at(Path::new("k/a.toml"), "x\ny", 2, "bad");
+        assert_eq!(p.to_string(), "k/a.toml:2:1: bad");
+    }
+
+    #[test]
+    fn read_text_refuses_binary_and_huge() {
+        let dir = tempfile::tempdir().unwrap();
+        let bin = dir.path().join("bin.toml");
+        std::fs::write(&bin, b"id = 1\nx = \"\xff\xfe\"").unwrap();
+        let err = read_text(&bin, 1 << 20).unwrap_err();
+        assert_eq!((err.line, err.column), (2, 6));
+        assert!(err.message.contains("UTF-8"));
+        let big = dir.path().join("big.toml");
+        std::fs::write(&big, vec![b'#'; 2048]).unwrap();
+        assert!(read_text(&big, 1024)
+            .unwrap_err()
+            .message
+            .contains("more than"));
+    }
+}

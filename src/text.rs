@@ -1,0 +1,583 @@
+//! Text analysis: turns chat text and knowledge phrasings into comparable terms.
+//!
+//! Both sides of a match go through the same [`Analyzer`], so "Migrations?", "migrate" and
+//! "MIGRATING" all become the term `migrat`. The pipeline is: drop what is not prose (code
+//! blocks, quoted lines, mentions, custom emoji, links), fold case and accents, split into
+//! words, drop stopwords, stem (Snowball English), then apply the pack's synonyms.
+//!
+//! Everything here is bounded: input beyond [`MAX_INPUT_CHARS`] is ignored and at most
+//! [`MAX_TERMS`] distinct terms come out, whatever the message looks like.
+
+use std::collections::HashMap;
+
+use rust_stemmers::{Algorithm, Stemmer};
+use unicode_normalization::char::is_combining_mark;
+use unicode_normalization::UnicodeNormalization;
+
+/// Only this many characters of a message are looked at. Discord messages are at most 4,000
+/// characters, and a question that has not made its point by then will not make it later.
+pub const MAX_INPUT_CHARS: usize = 4_000;
+
+/// At most this many distinct terms are kept from one text: bounds matching time.
+pub const MAX_TERMS: usize = 32;
+
+/// Words longer than this are not words (hashes, base64, keyboard mashing) and are skipped.
+const MAX_WORD_CHARS: usize = 40;
+
+/// Words that carry no topic: function words, question words, chat filler and comparison cues.
+/// Comparison cues ("vs", "better", "difference") are here on purpose: they say *that* two
+/// things are compared, and the subjects themselves say *which*; counting them would let
+/// "angular vs react" look half like "django vs flask".
+const STOPWORDS: &[&str] = &[
+    "a",
+    "about",
+    "above",
+    "actually",
+    "after",
+    "again",
+    "against",
+    "all",
+    "also",
+    "am",
+    "an",
+    "and",
+    "any",
+    "anybody",
+    "anyone",
+    "anything",
+    "are",
+    "aren",
+    "as",
+    "ask",
+    "asking",
+    "at",
+    "be",
+    "because",
+    "been",
+    "before",
+    "being",
+    "best",
+    "better",
+    "between",
+    "bit",
+    "both",
+    "bro",
+    "but",
+    "by",
+    "can",
+    "cannot",
+    "cant",
+    "choose",
+    "choosing",
+    "compare",
+    "compared",
+    "comparison",
+    "could",
+    "couldn",
+    "dear",
+    "did",
+    "didn",
+    "difference",
+    "differences",
+    "different",
+    "differ",
+    "do",
+    "does",
+    "doesn",
+    "doing",
+    "don",
+    "dont",
+    "each",
+    "eh",
+    "else",
+    "er",
+    "even",
+    "ever",
+    "every",
+    "everybody",
+    "everyone",
+    "explain",
+    "few",
+    "folks",
+    "for",
+    "from",
+    "further",
+    "get",
+    "getting",
+    "give",
+    "go",
+    "going",
+    "gonna",
+    "got",
+    "guys",
+    "had",
+    "has",
+    "have",
+    "having",
+    "he",
+    "hello",
+    "help",
+    "her",
+    "here",
+    "hers",
+    "hey",
+    "hi",
+    "him",
+    "his",
+    "hm",
+    "hmm",
+    "how",
+    "however",
+    "i",
+    "id",
+    "if",
+    "im",
+    "in",
+    "into",
+    "is",
+    "isn",
+    "it",
+    "its",
+    "ive",
+    "just",
+    "kind",
+    "know",
+    "let",
+    "lets",
+    "like",
+    "lol",
+    "look",
+    "looking",
+    "me",
+    "mean",
+    "might",
+    "mine",
+    "more",
+    "most",
+    "much",
+    "must",
+    "my",
+    "myself",
+    "need",
+    "needs",
+    "no",
+    "nor",
+    "not",
+    "now",
+    "of",
+    "off",
+    "oh",
+    "ok",
+    "okay",
+    "on",
+    "one",
+    "only",
+    "or",
+    "other",
+    "our",
+    "ours",
+    "out",
+    "over",
+    "own",
+    "people",
+    "please",
+    "pls",
+    "plz",
+    "pick",
+    "prefer",
+    "pretty",
+    "question",
+    "questions",
+    "rather",
+    "really",
+    "say",
+    "says",
+    "she",
+    "should",
+    "shouldn",
+    "so",
+    "some",
+    "somebody",
+    "someone",
+    "something",
+    "sort",
+    "still",
+    "such",
+    "sure",
+    "tell",
+    "than",
+    "thank",
+    "thanks",
+    "that",
+    "thats",
+    "the",
+    "their",
+    "them",
+    "then",
+    "there",
+    "these",
+    "they",
+    "thing",
+    "things",
+    "think",
+    "this",
+    "those",
+    "thx",
+    "to",
+    "too",
+    "ty",
+    "u",
+    "uh",
+    "um",
+    "under",
+    "until",
+    "up",
+    "ur",
+    "use",
+    "used",
+    "using",
+    "vs",
+    "versus",
+    "very",
+    "wanna",
+    "want",
+    "wanted",
+    "wants",
+    "was",
+    "way",
+    "we",
+    "well",
+    "were",
+    "what",
+    "whats",
+    "when",
+    "where",
+    "whether",
+    "which",
+    "while",
+    "who",
+    "whom",
+    "why",
+    "will",
+    "with",
+    "won",
+    "wonder",
+    "wondering",
+    "would",
+    "wouldn",
+    "ya",
+    "yeah",
+    "yes",
+    "yet",
+    "you",
+    "your",
+    "yours",
+    "yourself",
+    "whose",
+    "whos",
+    "hows",
+    "wheres",
+    "theres",
+    "goes",
+    "via",
+    "etc",
+    "anyway",
+    "anyways",
+    "maybe",
+    "probably",
+    "basically",
+    "good",
+    "bad",
+    "great",
+    "nice",
+    "cool",
+    "exactly",
+    "explain",
+    "explained",
+    "meaning",
+    "simply",
+    "overall",
+    "generally",
+    "thoughts",
+    "opinion",
+    "opinions",
+    "recommend",
+    "recommendation",
+    "advice",
+    "suggest",
+    "suggestion",
+    "idea",
+    "ideas",
+];
+
+/// Turns text into terms. Built once per knowledge base (it holds the pack's synonyms).
+pub struct Analyzer {
+    stemmer: Stemmer,
+    stopwords: std::collections::HashSet<&'static str>,
+    /// Stemmed word -> stemmed replacement terms.
+    synonyms: HashMap<String, Vec<String>>,
+}
+
+impl std::fmt::Debug for Analyzer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Analyzer")
+            .field("synonyms", &self.synonyms.len())
+            .finish()
+    }
+}
+
+impl Analyzer {
+    /// An analyzer that rewrites words by `synonyms` (word people type -> word(s) the
+    /// knowledge uses). Keys and values go through the same folding and stemming as questions,
+    /// so `noobs = "beginners"` and `noob = "beginner"` mean the same thing.
+    pub fn new<'a>(synonyms: impl IntoIterator<Item = (&'a str, &'a str)>) -> Analyzer {
+        let mut analyzer = Analyzer {
+            stemmer: Stemmer::create(Algorithm::English),
+            stopwords: STOPWORDS.iter().copied().collect(),
+            synonyms: HashMap::new(),
+        };
+        let mut table = HashMap::new();
+        for (from, to) in synonyms {
+            let key: Vec<String> = words(from).map(|w| analyzer.stem(&w)).collect();
+            let [key] = key.as_slice() else { continue };
+            let value: Vec<String> = words(to)
+                .filter(|w| !analyzer.is_stopword(w))
+                .map(|w| analyzer.stem(&w))
+                .collect();
+            if !value.is_empty() {
+                table.insert(key.clone(), value);
+            }
+        }
+        analyzer.synonyms = table;
+        analyzer
+    }
+
+    /// True for words that say nothing about the topic.
+    pub fn is_stopword(&self, word: &str) -> bool {
+        self.stopwords.contains(word)
+    }
+
+    /// The stem of one folded word.
+    pub fn stem(&self, word: &str) -> String {
+        self.stemmer.stem(word).into_owned()
+    }
+
+    /// The terms of `text`, in order of first appearance, without repeats, at most
+    /// [`MAX_TERMS`]. Each comes with the surface word it was made from (for explanations).
+    pub fn terms(&self, text: &str) -> Vec<Term> {
+        let mut out: Vec<Term> = Vec::new();
+        for word in words(&strip_noise(text)) {
+            if self.is_stopword(&word) {
+                continue;
+            }
+            let stem = self.stem(&word);
+            let replaced = self.synonyms.get(&stem);
+            let stems = replaced.map_or_else(|| vec![stem.clone()], Clone::clone);
+            for stem in stems {
+                if !out.iter().any(|t| t.stem == stem) {
+                    out.push(Term {
+                        stem,
+                        word: word.clone(),
+                        synonym: replaced.is_some(),
+                    });
+                }
+            }
+            if out.len() >= MAX_TERMS {
+                out.truncate(MAX_TERMS);
+                break;
+            }
+        }
+        out
+    }
+}
+
+/// One analysed term of a text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Term {
+    /// The stemmed, synonym-resolved form that matching compares.
+    pub stem: String,
+    /// The folded word as written, for typo correction and explanations.
+    pub word: String,
+    /// True when a synonym rewrote the word.
+    pub synonym: bool,
+}
+
+/// Splits text into lowercase, accent-free alphanumeric words. Apostrophes inside a word are
+/// dropped ("what's" -> "whats"); every other non-alphanumeric character separates words.
+pub fn words(text: &str) -> impl Iterator<Item = String> + '_ {
+    let mut chars = text
+        .chars()
+        .take(MAX_INPUT_CHARS)
+        .nfkd()
+        .filter(|c| !is_combining_mark(*c))
+        .flat_map(char::to_lowercase)
+        .peekable();
+    std::iter::from_fn(move || loop {
+        let mut word = String::new();
+        let mut long = false;
+        while let Some(&c) = chars.peek() {
+            if c.is_alphanumeric() {
+                if word.chars().count() < MAX_WORD_CHARS {
+                    word.push(c);
+                } else {
+                    long = true;
+                }
+                chars.next();
+            } else if (c == '\'' || c == '’') && !word.is_empty() {
+                chars.next();
+            } else {
+                break;
+            }
+        }
+        if word.is_empty() {
+            chars.next()?;
+            continue;
+        }
+        if !long {
+            return Some(word);
+        }
+    })
+}
+
+/// Removes what is not the asker's own prose: fenced and inline code, quoted lines (`> `,
+/// and everything after `>>> `), mentions, channel and role links, custom emoji, timestamps
+/// and URLs. Looks at most at [`MAX_INPUT_CHARS`] characters.
+pub fn strip_noise(text: &str) -> String {
+    let text: String = text.chars().take(MAX_INPUT_CHARS).collect();
+    let mut out = String::with_capacity(text.len());
+    let mut in_fence = false;
+    for line in text.lines() {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with("```") {
+            // A fence that opens and closes on one line leaves the state as it was.
+            if trimmed.len() < 6 || !trimmed[3..].contains("```") {
+                in_fence = !in_fence;
+            }
+            continue;
+        }
+        if in_fence {
+            continue;
+        }
+        if trimmed.starts_with(">>> ") {
+            break;
+        }
+        if trimmed.starts_with("> ") || trimmed == ">" {
+            continue;
+        }
+        strip_inline(line, &mut out);
+        out.push('\n');
+    }
+    out
+}
+
+/// Copies `line` to `out` without inline code, Discord's `<…>` markup and URLs.
+fn strip_inline(line: &str, out: &mut String) {
+    let mut rest = line;
+    while let Some(c) = rest.chars().next() {
+        if c == '`' {
+            let after = &rest[1..];
+            match after.find('`') {
+                Some(end) => {
+                    rest = &after[end + 1..];
+                    out.push(' ');
+                }
+                None => rest = after,
+            }
+            continue;
+        }
+        if c == '<' {
+            if let Some(end) = rest[1..].find('>') {
+                let inner = &rest[1..1 + end];
+                if is_discord_markup(inner) {
+                    rest = &rest[end + 2..];
+                    out.push(' ');
+                    continue;
+                }
+            }
+        }
+        if (rest.starts_with("http://") || rest.starts_with("https://"))
+            && out.chars().last().is_none_or(char::is_whitespace)
+        {
+            let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+            rest = &rest[end..];
+            continue;
+        }
+        if c == '@' && (rest.starts_with("@everyone") || rest.starts_with("@here")) {
+            rest = &rest[if rest.starts_with("@here") { 5 } else { 9 }..];
+            continue;
+        }
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+}
+
+/// True for the inside of `<…>` forms Discord renders as mentions, emoji, timestamps,
+/// command links or suppressed links.
+fn is_discord_markup(inner: &str) -> bool {
+    inner.len() <= 120
+        && (inner.starts_with('@')
+            || inner.starts_with('#')
+            || inner.starts_with(':')
+            || inner.starts_with("a:")
+            || inner.starts_with("t:")
+            || inner.starts_with('/')
+            || inner.starts_with("http"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stems(text: &str) -> Vec<String> {
+        Analyzer::new([("noob", "beginner"), ("drf", "django rest framework")])
+            .terms(text)
+            .into_iter()
+            .map(|t| t.stem)
+            .collect()
+    }
+
+    #[test]
+    fn terms_table() {
+        let cases: &[(&str, &[&str])] = &[
+            ("What is Django?", &["django"]),
+            ("DJANGO MIGRATIONS!!!", &["django", "migrat"]),
+            ("how do I run migrate", &["run", "migrat"]),
+            (
+                "hey <@123456> is Django opinionated? thanks",
+                &["django", "opinion"],
+            ),
+            ("flask for a noob", &["flask", "beginn"]),
+            ("drf", &["django", "rest", "framework"]),
+            ("what's up", &["up"][..0]),
+            ("Djängo ṽs Flask", &["django", "flask"]),
+            ("D̷̢j̴a̸n̶g̵o̷", &["django"]),
+            ("django django django", &["django"]),
+            ("> quoted django\nflask", &["flask"]),
+            ("```\nimport django\n```\nflask?", &["flask"]),
+            ("use `django-admin startproject`, flask", &["flask"]),
+            ("see https://example.com/django flask", &["flask"]),
+            ("<:django:123> <#42> <@&7> @everyone flask", &["flask"]),
+            ("what’s django's orm", &["django", "orm"]),
+            ("", &[]),
+        ];
+        for (text, want) in cases {
+            assert_eq!(stems(text), *want, "for {text:?}");
+        }
+    }
+
+    #[test]
+    fn output_is_bounded() {
+        let many: String = (0..10_000).map(|i| format!("word{i} ")).collect();
+        assert_eq!(stems(&many).len(), MAX_TERMS);
+        let long = "a".repeat(1_000);
+        assert!(
+            stems(&long).is_empty(),
+            "one 1,000-letter word is not a word"
+        );
+    }
+
+    #[test]
+    fn block_quote_hides_the_rest() {
+        assert_eq!(stems("flask\n>>> django\nmore"), ["flask"]);
+    }
+}
