@@ -555,7 +555,7 @@ mod tests {
             ("> quoted django\nflask", &["flask"]),
             ("```\nimport django\n```\nflask?", &["flask"]),
             ("use `django-admin startproject`, flask", &["flask"]),
-            ("see https://example.com/django flask", &["flask"]),
+            ("look at https://example.com/django flask", &["flask"]),
             ("<:django:123> <#42> <@&7> @everyone flask", &["flask"]),
             ("what’s django's orm", &["django", "orm"]),
             ("", &[]),

@@ -23,12 +23,11 @@ const MAX_COMMAND_NAME: usize = 32;
 
 type S = Spanned<String>;
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+/// A file's content, as far as it could be read: each entry is read on its own, so one
+/// entry's mistake does not hide the others'.
+#[derive(Default)]
 struct RawFile {
-    #[serde(default)]
     synonyms: BTreeMap<S, S>,
-    #[serde(default)]
     entry: Vec<Spanned<RawEntry>>,
 }
 
@@ -263,24 +262,67 @@ struct Seen {
     line: usize,
 }
 
+fn toml_problem(path: &Path, source: &str, e: &toml::de::Error) -> Problem {
+    Problem::spanned(path, source, e.span(), e.message().trim().replace('\n', " "))
+}
+
+/// Reads the top level of a file, then each `[[entry]]` on its own.
+fn read_file(path: &Path, source: &str, problems: &mut Vec<Problem>) -> RawFile {
+    use toml::de::{DeTable, DeValue, Deserializer};
+    let mut raw = RawFile::default();
+    let root = match DeTable::parse(source) {
+        Ok(root) => root.into_inner(),
+        Err(e) => {
+            problems.push(toml_problem(path, source, &e));
+            return raw;
+        }
+    };
+    for (key, value) in root {
+        let span = value.span();
+        match (key.get_ref().as_ref(), value.into_inner()) {
+            ("synonyms", DeValue::Table(table)) => {
+                match BTreeMap::<S, S>::deserialize(Deserializer::from(Spanned::new(span, table))) {
+                    Ok(synonyms) => raw.synonyms = synonyms,
+                    Err(e) => problems.push(toml_problem(path, source, &e)),
+                }
+            }
+            ("entry", DeValue::Array(items)) => {
+                for item in items {
+                    let span = item.span();
+                    let DeValue::Table(table) = item.into_inner() else {
+                        problems.push(Problem::at(path, source, span.start, "each entry must be a table: write it as [[entry]]"));
+                        continue;
+                    };
+                    match RawEntry::deserialize(Deserializer::from(Spanned::new(span.clone(), table))) {
+                        Ok(entry) => raw.entry.push(Spanned::new(span, entry)),
+                        Err(e) => problems.push(toml_problem(path, source, &e)),
+                    }
+                }
+            }
+            (name @ ("synonyms" | "entry"), _) => problems.push(Problem::at(
+                path,
+                source,
+                span.start,
+                format!("`{name}` has the wrong shape: write [synonyms] as a table and entries as [[entry]]"),
+            )),
+            (other, _) => problems.push(Problem::at(
+                path,
+                source,
+                key.span().start,
+                format!("unknown top-level key `{other}`; a knowledge file holds [synonyms] and [[entry]] tables"),
+            )),
+        }
+    }
+    raw
+}
+
 pub(super) fn build(sources: &[(PathBuf, String)]) -> Result<Knowledge, Problems> {
     let mut problems = Vec::new();
     let mut knowledge = Knowledge::default();
     let mut ids: HashMap<String, Seen> = HashMap::new();
     let mut synonym_seen: HashMap<String, Seen> = HashMap::new();
     for (path, source) in sources {
-        let raw: RawFile = match toml::from_str(source) {
-            Ok(raw) => raw,
-            Err(e) => {
-                problems.push(Problem::spanned(
-                    path,
-                    source,
-                    e.span(),
-                    e.message().trim().replace('\n', " "),
-                ));
-                continue;
-            }
-        };
+        let raw = read_file(path, source, &mut problems);
         let mut checker = Checker {
             path,
             source,
@@ -347,6 +389,7 @@ pub(super) fn build(sources: &[(PathBuf, String)]) -> Result<Knowledge, Problems
         problems.extend(checker.problems);
     }
     check_shared_aspects(&knowledge, &mut problems);
+    problems.sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
     if problems.is_empty() {
         Ok(knowledge)
     } else {
@@ -426,11 +469,11 @@ answer = "A web framework."
     fn each_mistake_is_located_and_explained() {
         // (what to change in GOOD, expected "line:column: ..." prefix, fragment of the message)
         let cases: &[(&str, &str, &str, &str)] = &[
-            ("question = \"What is Django?\"", "question = \"What is Django?\"\nqustion = \"typo\"", "22:1", "unknown field `qustion`"),
-            ("id = \"what-is-django\"", "id = \"django-vs-flask\"", "20:6", "already used at k/a.toml:5"),
-            ("answer = \"A web framework.\"", "answer = \"  \"", "22:10", "`answer` is empty"),
+            ("question = \"What is Django?\"", "question = \"What is Django?\"\nqustion = \"typo\"", "23:1", "unknown field `qustion`"),
+            ("id = \"what-is-django\"", "id = \"django-vs-flask\"", "21:6", "already used at k/a.toml:5"),
+            ("answer = \"A web framework.\"", "answer = \"  \"", "23:10", "`answer` is empty"),
             ("text.Flask = \"Gentler.\"", "", "13:1", "no text for subject \"Flask\""),
-            ("text.Flask = \"Gentler.\"", "text.Flask = \"x\"\ntext.Flsk = \"y\"", "19:1", "not one of the entry's subjects"),
+            ("text.Flask = \"Gentler.\"", "text.Flask = \"x\"\ntext.Flsk = \"y\"", "19:6", "not one of the entry's subjects"),
             ("id = \"learning-curve\"", "id = \"Learning Curve\"", "14:6", "is not valid"),
             ("id = \"learning-curve\"", "id = \"a-very-long-aspect-id-that-is-too-long\"", "14:6", "1 to 32"),
             ("id = \"learning-curve\"", "id = \"ask\"", "14:6", "command qabot already has"),
