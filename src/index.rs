@@ -195,14 +195,7 @@ impl Index {
             terms.negatives = entry
                 .negatives
                 .iter()
-                .map(|n| {
-                    index
-                        .analyzer
-                        .terms(n)
-                        .iter()
-                        .filter_map(|t| index.ids.get(&t.stem).copied())
-                        .collect()
-                })
+                .map(|n| index.intern_all(n))
                 .collect();
             // Postings: each term once per entry, at its best weight anywhere in the entry.
             let mut all = terms.terms.clone();

@@ -227,19 +227,15 @@ fn best_phrase<'p>(
 
 /// True if the question is (nearly) one of the entry's negatives.
 fn is_negative(index: &Index, entry: &EntryTerms, terms: &[QueryTerm]) -> bool {
+    let asked: f32 = terms.iter().map(|t| t.weight).sum();
     entry.negatives.iter().any(|negative| {
-        let known: f32 = terms
-            .iter()
-            .filter_map(|t| t.term)
-            .map(|id| index.idf(id))
-            .sum();
         let neg: f32 = negative.iter().map(|&id| index.idf(id)).sum();
         let shared: f32 = negative
             .iter()
             .filter(|id| terms.iter().any(|t| t.term == Some(**id)))
             .map(|&id| index.idf(id))
             .sum();
-        neg > 0.0 && 2.0 * shared / (known + neg) >= 0.8
+        neg > 0.0 && 2.0 * shared / (asked + neg) >= 0.8
     })
 }
 

@@ -14,7 +14,9 @@ fn qabot(args: &[&str], stdin: Option<&str>) -> Output {
         .spawn()
         .expect("qabot runs");
     let mut input = child.stdin.take().expect("stdin is piped");
-    input.write_all(stdin.unwrap_or("").as_bytes()).expect("stdin takes input");
+    input
+        .write_all(stdin.unwrap_or("").as_bytes())
+        .expect("stdin takes input");
     drop(input);
     child.wait_with_output().expect("qabot finishes")
 }
@@ -28,21 +30,45 @@ fn ask_answers_the_aspect_in_plain_text() {
     let out = qabot(&["ask", "which is easier to learn, Django or Flask?"], None);
     assert!(out.status.success());
     let text = stdout(&out);
-    assert!(text.starts_with("**Django vs Flask — Learning curve**"), "{text}");
-    assert!(text.contains("**Django**") && text.contains("**Flask**"), "{text}");
+    assert!(
+        text.starts_with("**Django vs Flask — Learning curve**"),
+        "{text}"
+    );
+    assert!(
+        text.contains("**Django**") && text.contains("**Flask**"),
+        "{text}"
+    );
 }
 
 #[test]
 fn ask_json_has_exactly_the_documented_fields() {
-    let out = qabot(&["ask", "--json"], Some("is django opinionated\nwho wants to play chess\n"));
+    let out = qabot(
+        &["ask", "--json"],
+        Some("is django opinionated\nwho wants to play chess\n"),
+    );
     assert!(out.status.success());
     let lines: Vec<serde_json::Value> = stdout(&out)
         .lines()
         .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
         .collect();
     assert_eq!(lines.len(), 2);
-    let keys: Vec<&str> = lines[0].as_object().unwrap().keys().map(String::as_str).collect();
-    assert_eq!(keys, ["aspect", "confidence", "entry", "status", "suggestions", "text"]);
+    let keys: Vec<&str> = lines[0]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "aspect",
+            "confidence",
+            "entry",
+            "status",
+            "suggestions",
+            "text"
+        ]
+    );
     assert_eq!(lines[0]["status"], "answered");
     assert_eq!(lines[0]["entry"], "django-vs-flask");
     assert_eq!(lines[0]["aspect"], "complexity");
@@ -56,7 +82,13 @@ fn ask_json_has_exactly_the_documented_fields() {
 fn ask_explain_shows_the_parts() {
     let out = qabot(&["ask", "--explain", "djnago migrations"], None);
     let text = stdout(&out);
-    for part in ["djnago -> django (typo", "best: django-migrations", "runner-up:", "matched phrasing:", "coverage"] {
+    for part in [
+        "djnago -> django (typo",
+        "best: django-migrations",
+        "runner-up:",
+        "matched phrasing:",
+        "coverage",
+    ] {
         assert!(text.contains(part), "missing {part:?} in\n{text}");
     }
 }
@@ -99,10 +131,24 @@ fn eval_prints_both_figures_and_misses() {
     let dir = tempfile::tempdir().unwrap();
     let tsv = dir.path().join("cases.tsv");
     std::fs::write(&tsv, "# q\tentry\taspect\ntell me about django\twhat-is-django\t-\nwho wants to play chess\t-\t-\nis django opinionated\twhat-is-flask\t-\n").unwrap();
-    let out = qabot(&["eval", tsv.to_str().unwrap(), "--knowledge", "tests/fixtures/good"], None);
+    let out = qabot(
+        &[
+            "eval",
+            tsv.to_str().unwrap(),
+            "--knowledge",
+            "tests/fixtures/good",
+        ],
+        None,
+    );
     let text = stdout(&out);
-    assert!(text.contains("on-topic answered exactly: 1/2 (50.0%)"), "{text}");
-    assert!(text.contains("off-topic not answered: 1/1 (100.0%)"), "{text}");
+    assert!(
+        text.contains("on-topic answered exactly: 1/2 (50.0%)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("off-topic not answered: 1/1 (100.0%)"),
+        "{text}"
+    );
     assert!(text.contains("miss: \"is django opinionated\""), "{text}");
     let strict = qabot(&["eval", tsv.to_str().unwrap(), "--min", "0.95"], None);
     assert_eq!(strict.status.code(), Some(1));

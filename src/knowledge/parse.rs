@@ -263,7 +263,12 @@ struct Seen {
 }
 
 fn toml_problem(path: &Path, source: &str, e: &toml::de::Error) -> Problem {
-    Problem::spanned(path, source, e.span(), e.message().trim().replace('\n', " "))
+    Problem::spanned(
+        path,
+        source,
+        e.span(),
+        e.message().trim().replace('\n', " "),
+    )
 }
 
 /// Reads the top level of a file, then each `[[entry]]` on its own.

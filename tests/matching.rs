@@ -1,0 +1,190 @@
+//! Matching behaviour on the shipped pack and on small packs built for one mechanism each.
+//! One line a case: add a line when a new kind of question matters.
+
+use std::path::{Path, PathBuf};
+
+use qabot::config::Matching;
+use qabot::{Engine, Knowledge, Status};
+
+fn shipped() -> Engine {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge");
+    Engine::load(&dir, Matching::default()).expect("shipped knowledge loads")
+}
+
+fn pack(text: &str) -> Engine {
+    let k = Knowledge::from_sources(&[(PathBuf::from("t.toml"), text.to_string())])
+        .expect("test pack loads");
+    Engine::new(k, Matching::default())
+}
+
+/// (status, entry id, aspect id) as `ask --json` would report it.
+fn outcome(engine: &Engine, question: &str) -> (Status, Option<String>, Option<String>) {
+    let d = engine.decide(question);
+    let k = engine.knowledge();
+    match (&d.best, d.status) {
+        (Some(c), Status::Answered) => {
+            let e = &k.entries[c.entry];
+            (
+                d.status,
+                Some(e.id.clone()),
+                c.aspect.map(|a| e.aspects[a].id.clone()),
+            )
+        }
+        _ => (d.status, None, None),
+    }
+}
+
+#[test]
+fn chat_questions_on_the_shipped_pack() {
+    use Status::*;
+    let engine = shipped();
+    let cases: &[(&str, Status, &str, &str)] = &[
+        // Typos, shouting, greetings, mentions, emoji and several sentences around a question.
+        ("DJANGO OR FLASK???", Answered, "django-vs-flask", "-"),
+        (
+            "hey <@12345> which is easier to learn, django or flsk? thanks!",
+            Answered,
+            "django-vs-flask",
+            "learning-curve",
+        ),
+        (
+            "hi all 👋 I'm new here. Is Djnago opinionated compared to flask?",
+            Answered,
+            "django-vs-flask",
+            "complexity",
+        ),
+        (
+            "how do I run my migartions in django",
+            Answered,
+            "django-migrations",
+            "-",
+        ),
+        (
+            "> someone said flask\nwhat is the django admin",
+            Answered,
+            "django-admin",
+            "-",
+        ),
+        (
+            "```py\nimport flask\n```\nhow do i write tests for django",
+            Answered,
+            "django-testing",
+            "-",
+        ),
+        // Off-topic: nothing said, whatever the shape.
+        ("who wants to play chess?", None, "-", "-"),
+        ("what is rust", None, "-", "-"),
+        ("react vs vue", None, "-", "-"),
+        ("lol", None, "-", "-"),
+        ("", None, "-", "-"),
+        ("<@123> <#456> https://example.com", None, "-", "-"),
+    ];
+    for (question, status, entry, aspect) in cases {
+        let (got_status, got_entry, got_aspect) = outcome(&engine, question);
+        let want_entry = (*entry != "-").then(|| entry.to_string());
+        let want_aspect = (*aspect != "-").then(|| aspect.to_string());
+        assert_eq!(got_status, *status, "{question:?}");
+        assert_eq!(
+            (got_entry, got_aspect),
+            (want_entry, want_aspect),
+            "{question:?}"
+        );
+    }
+}
+
+#[test]
+fn off_topic_never_answered_whatever_the_chatter() {
+    let engine = shipped();
+    for q in [
+        "good morning everyone",
+        "anyone up for lunch?",
+        "what's the weather like",
+        "how do I center a div",
+        "my cat is asleep on my keyboard",
+    ] {
+        assert_ne!(engine.decide(q).status, Status::Answered, "{q:?}");
+    }
+}
+
+const BOT_PACK: &str = r#"
+[[entry]]
+id = "bot-setup"
+question = "How do I set up the bot?"
+keywords = ["bot"]
+negatives = ["bot army"]
+answer = "Run qabot run."
+
+[[entry]]
+id = "cache-redis"
+question = "How do I cache with Redis?"
+answer = "Use django-redis."
+
+[[entry]]
+id = "cache-memcached"
+question = "How do I cache with Memcached?"
+answer = "Use pymemcache."
+"#;
+
+#[test]
+fn whole_words_only() {
+    let engine = pack(BOT_PACK);
+    assert_eq!(
+        outcome(&engine, "bot setup").1.as_deref(),
+        Some("bot-setup")
+    );
+    assert_eq!(
+        engine.decide("I am bothered").status,
+        Status::None,
+        "`bot` inside `bothered`"
+    );
+}
+
+#[test]
+fn negatives_kill_a_known_false_positive() {
+    let engine = pack(BOT_PACK);
+    assert_eq!(engine.decide("bot army").status, Status::None);
+    assert_eq!(
+        outcome(&engine, "set up bot").1.as_deref(),
+        Some("bot-setup")
+    );
+}
+
+#[test]
+fn a_close_race_is_a_suggestion_not_an_answer() {
+    let engine = pack(BOT_PACK);
+    let d = engine.decide("how do I cache");
+    assert_eq!(d.status, Status::Suggested);
+    let ids: Vec<&str> = d
+        .suggestions
+        .iter()
+        .map(|c| engine.knowledge().entries[c.entry].id.as_str())
+        .collect();
+    assert_eq!(ids, ["cache-redis", "cache-memcached"]);
+    let reply = engine.ask("how do I cache").reply;
+    assert_eq!(reply.choices.len(), 2);
+    assert!(reply.text().contains("Did you mean"));
+}
+
+#[test]
+fn synonyms_from_the_pack_apply() {
+    let engine = shipped();
+    let (status, entry, aspect) = outcome(&engine, "django or flask for a total noob");
+    assert_eq!(status, Status::Answered);
+    assert_eq!(
+        (entry.as_deref(), aspect.as_deref()),
+        (Some("django-vs-flask"), Some("learning-curve"))
+    );
+}
+
+#[test]
+fn confidence_is_a_share() {
+    let engine = shipped();
+    for q in [
+        "django",
+        "django django flask flask",
+        "what is the difference between django and flask",
+    ] {
+        let c = engine.decide(q).confidence();
+        assert!((0.0..=1.0).contains(&c), "{q}: {c}");
+    }
+}
