@@ -21,6 +21,41 @@ pub struct Config {
     pub matching: Matching,
     /// The Discord adapter.
     pub discord: Discord,
+    /// The log of questions qabot could not answer.
+    pub misses: Misses,
+}
+
+/// Where and how the misses log is kept (see `qabot misses`).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Misses {
+    /// The JSONL file; `""` turns logging off.
+    pub path: PathBuf,
+    /// Rotate when the file would grow past this many bytes.
+    pub max_bytes: u64,
+    /// How many rotated files to keep.
+    pub keep: usize,
+    /// Record who asked (off: questions only).
+    pub record_user_ids: bool,
+}
+
+impl Default for Misses {
+    fn default() -> Misses {
+        Misses {
+            path: PathBuf::from("data/misses.jsonl"),
+            max_bytes: 5 * 1024 * 1024,
+            keep: 3,
+            record_user_ids: false,
+        }
+    }
+}
+
+impl Misses {
+    /// The log, unless turned off.
+    pub fn log(&self) -> Option<crate::misses::MissLog> {
+        (!self.path.as_os_str().is_empty())
+            .then(|| crate::misses::MissLog::new(&self.path, self.max_bytes, self.keep))
+    }
 }
 
 /// When a match is an answer, a suggestion, or nothing.

@@ -25,6 +25,7 @@ enum Command {
     Ask(AskArgs),
     Check(Paths),
     Eval(EvalArgs),
+    Misses(MissesArgs),
 }
 
 /// Where the knowledge and configuration are.
@@ -96,12 +97,30 @@ struct EvalArgs {
     paths: Paths,
 }
 
+/// Show what users asked that qabot could not answer, grouped by similarity.
+///
+/// Reads the misses log (`[misses] path` in the config, with its rotated files) and prints
+/// the most frequent groups of similar questions, each with a few phrasings and the closest
+/// entry in the current knowledge: add those phrasings as alternates, or write a new entry.
+#[derive(Args)]
+struct MissesArgs {
+    /// How many groups to show.
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    top: usize,
+    /// Read this log instead of the one named in the config.
+    #[arg(long, value_name = "FILE")]
+    log: Option<PathBuf>,
+    #[command(flatten)]
+    paths: Paths,
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Ask(args) => ask(args),
         Command::Check(paths) => check(&paths),
         Command::Eval(args) => eval(args),
+        Command::Misses(args) => misses(args),
     };
     match result {
         Ok(code) => code,
@@ -211,4 +230,48 @@ fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+fn misses(args: MissesArgs) -> anyhow::Result<ExitCode> {
+    let config = args.paths.config()?;
+    let engine = Engine::load(&args.paths.knowledge, config.matching.clone())
+        .map_err(|p| anyhow::anyhow!("{p}"))?;
+    let log = match &args.log {
+        Some(path) => Some(qabot::misses::MissLog::new(
+            path,
+            u64::MAX,
+            config.misses.keep,
+        )),
+        None => config.misses.log(),
+    };
+    let Some(log) = log else {
+        println!("the misses log is off (`[misses] path = \"\"` in the config)");
+        return Ok(ExitCode::SUCCESS);
+    };
+    let records = log.read_all();
+    if records.is_empty() {
+        println!("no misses logged yet");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let groups = qabot::misses::group(&engine, &records);
+    println!(
+        "{} questions in {} groups; the {} most frequent:",
+        records.len(),
+        groups.len(),
+        args.top.min(groups.len())
+    );
+    for g in groups.iter().take(args.top) {
+        let closest = match &g.closest {
+            Some((e, a, c)) => format!("{e} / {} ({c:.2})", a.as_deref().unwrap_or("-")),
+            None => "nothing close".to_string(),
+        };
+        println!(
+            "\n{:>5} x {:?}\n      closest: {closest}",
+            g.count, g.examples[0]
+        );
+        for other in &g.examples[1..] {
+            println!("      also: {other:?}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -172,3 +172,29 @@ fn help_documents_every_command() {
         assert!(stdout(&out).len() > 300, "`qabot {cmd} --help` is too thin");
     }
 }
+
+#[test]
+fn misses_groups_similar_questions_most_frequent_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("misses.jsonl");
+    let line = |q: &str| format!("{{\"time\":1,\"question\":\"{q}\",\"outcome\":\"none\"}}\n");
+    let text: String = [
+        "django channels websockets",
+        "websockets in django channels?",
+        "Django Channels websockets",
+        "celery tasks",
+    ]
+    .iter()
+    .map(|q| line(q))
+    .collect();
+    std::fs::write(&log, text).unwrap();
+    let out = qabot(&["misses", "--log", log.to_str().unwrap()], None);
+    assert!(out.status.success());
+    let text = stdout(&out);
+    assert!(text.starts_with("4 questions in 2 groups"), "{text}");
+    let first = text.find("3 x").expect("the group of three comes first");
+    let second = text
+        .find("1 x \"celery tasks\"")
+        .expect("then the single one");
+    assert!(first < second, "{text}");
+}
