@@ -1,1 +1,84 @@
-fn main() {}
+//! Matching speed on synthetic knowledge bases of 100, 10,000 and 100,000 entries
+//! (issue #2, section 5): load + index time, and the time to answer one question of each
+//! kind (exact, paraphrased with typos, off-topic) and of the whole mix.
+//!
+//! `cargo bench` runs every size; `cargo bench -- ask/` or `-- 10000` picks some. Criterion
+//! reports means and medians over samples; for per-question percentiles and memory, run
+//! `cargo run --release --example scale`, which uses the same generator and seed.
+//!
+//! Under `cargo test --benches` (criterion's test mode: no `--bench` argument) only the
+//! 100-entry size runs, once, so that the other sizes cost nothing outside `cargo bench`.
+
+#[path = "synth/mod.rs"]
+mod synth;
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{BenchmarkId, Criterion, SamplingMode};
+use qabot::config::Matching;
+use qabot::{Engine, Knowledge};
+use synth::{Kind, Pack, Question};
+
+/// The generator's seed, the same as the scale report's.
+const SEED: u64 = 2;
+/// Questions in the mix.
+const QUESTIONS: usize = 2_000;
+
+fn load(pack: &Pack) -> Engine {
+    let knowledge = Knowledge::from_sources(&pack.sources).expect("synthetic pack is valid");
+    Engine::new(knowledge, Matching::default())
+}
+
+fn bench_size(c: &mut Criterion, size: usize) {
+    let pack = Pack::generate(size, SEED);
+
+    let mut group = c.benchmark_group("load");
+    if size >= 10_000 {
+        // Seconds per iteration: the fewest samples criterion allows, one load each.
+        group.sample_size(10);
+        group.sampling_mode(SamplingMode::Flat);
+        group.warm_up_time(Duration::from_millis(1));
+    }
+    group.bench_with_input(BenchmarkId::from_parameter(size), &pack, |b, pack| {
+        b.iter(|| load(black_box(pack)))
+    });
+    group.finish();
+
+    let engine = load(&pack);
+    let questions = pack.questions(QUESTIONS);
+    let mut group = c.benchmark_group("ask");
+    let mut cases: Vec<(&str, Vec<&Question>)> = Kind::ALL
+        .iter()
+        .map(|&kind| {
+            let of_kind = questions.iter().filter(|q| q.kind == kind).collect();
+            (kind.label(), of_kind)
+        })
+        .collect();
+    cases.push(("mix", questions.iter().collect()));
+    for (label, qs) in &cases {
+        // Each iteration answers the next question of the list, round and round.
+        group.bench_with_input(BenchmarkId::new(*label, size), qs, |b, qs| {
+            let mut next = qs.iter().cycle();
+            b.iter(|| {
+                let q = next.next().expect("questions");
+                engine.ask(black_box(&q.text))
+            })
+        });
+    }
+    group.finish();
+}
+
+fn main() {
+    let benchmarking = std::env::args().any(|a| a == "--bench");
+    let sizes: &[usize] = if benchmarking {
+        &[100, 10_000, 100_000]
+    } else {
+        &[100]
+    };
+    let mut c = Criterion::default().configure_from_args();
+    for &size in sizes {
+        bench_size(&mut c, size);
+    }
+    c.final_summary();
+}

@@ -39,13 +39,53 @@ pub enum Source {
     AspectTitle(usize),
 }
 
-/// A phrasing of an entry as terms.
+/// A phrasing of an entry as terms: see [`EntryTerms::terms_of`].
 #[derive(Debug, Clone)]
 pub struct Phrase {
-    /// Its distinct terms.
-    pub terms: Vec<TermId>,
+    /// Where its distinct terms are in the entry's `phrase_terms`: one array per entry
+    /// instead of one per phrase, a third of the index's memory.
+    start: u32,
+    end: u32,
+    /// Where it was written, packed: see [`Phrase::source`].
+    kind: u8,
+    first: u32,
+    second: u32,
+}
+
+impl Phrase {
+    fn new(start: u32, end: u32, source: Source) -> Phrase {
+        let small = |i: usize| u32::try_from(i).expect("fewer than 2^32 phrases");
+        let (kind, first, second) = match source {
+            Source::Question => (0, 0, 0),
+            Source::Alternate(i) => (1, small(i), 0),
+            Source::Keyword(i) => (2, small(i), 0),
+            Source::AspectKeyword(a, i) => (3, small(a), small(i)),
+            Source::AspectTitle(a) => (4, small(a), 0),
+        };
+        Phrase {
+            start,
+            end,
+            kind,
+            first,
+            second,
+        }
+    }
+
     /// Where it was written.
-    pub source: Source,
+    pub fn source(&self) -> Source {
+        let (first, second) = (self.first as usize, self.second as usize);
+        match self.kind {
+            0 => Source::Question,
+            1 => Source::Alternate(first),
+            2 => Source::Keyword(first),
+            3 => Source::AspectKeyword(first, second),
+            _ => Source::AspectTitle(first),
+        }
+    }
+
+    fn span(&self) -> std::ops::Range<usize> {
+        self.start as usize..self.end as usize
+    }
 }
 
 /// Terms of one field group, each with the weight of its best field.
@@ -54,6 +94,8 @@ pub type TermWeights = Vec<(TermId, f32)>;
 /// What the matcher needs to know about one entry.
 #[derive(Debug, Clone, Default)]
 pub struct EntryTerms {
+    /// The terms of every phrase of the entry, its own and its aspects', one after another.
+    phrase_terms: Vec<TermId>,
     /// Question, alternates and keywords as phrases.
     pub phrases: Vec<Phrase>,
     /// Terms of the question, alternates, keywords and subjects.
@@ -64,6 +106,33 @@ pub struct EntryTerms {
     pub aspects: Vec<(TermWeights, Vec<Phrase>)>,
     /// The negatives, as term lists.
     pub negatives: Vec<Vec<TermId>>,
+}
+
+impl EntryTerms {
+    /// The distinct terms of one of this entry's phrases (its own or an aspect's).
+    pub fn terms_of(&self, phrase: &Phrase) -> &[TermId] {
+        &self.phrase_terms[phrase.span()]
+    }
+
+    /// Interns `text` as a phrase of this entry.
+    fn phrase(&mut self, index: &mut Index, text: &str, source: Source) -> Phrase {
+        let start = self.phrase_terms.len() as u32;
+        index.intern_into(text, &mut self.phrase_terms);
+        Phrase::new(start, self.phrase_terms.len() as u32, source)
+    }
+
+    /// Gives back the room the vectors grew into while the entry was built.
+    fn shrink_to_fit(&mut self) {
+        self.phrase_terms.shrink_to_fit();
+        self.phrases.shrink_to_fit();
+        self.terms.shrink_to_fit();
+        self.subjects.shrink_to_fit();
+        for (terms, phrases) in &mut self.aspects {
+            terms.shrink_to_fit();
+            phrases.shrink_to_fit();
+        }
+        self.aspects.shrink_to_fit();
+    }
 }
 
 /// A query word matched to the vocabulary.
@@ -88,8 +157,10 @@ pub struct Index {
     /// compared with.
     spellings: Vec<(String, TermId)>,
     spelled: HashSet<String>,
-    /// Hash of a spelling or of a one-deletion variant -> indices into `spellings`.
-    deletions: HashMap<u64, Vec<u32>, FixedState>,
+    /// (hash of a spelling or of a one-deletion variant, index into `spellings`), sorted and
+    /// without repeats: one flat array instead of a map of small lists, compact and quick to
+    /// build; a key's candidates are a contiguous run, in `spellings` order.
+    deletions: Vec<(u64, u32)>,
     /// Per entry, in knowledge order.
     pub entries: Vec<EntryTerms>,
     unknown_weight: f32,
@@ -112,10 +183,16 @@ fn hash_str(s: &str) -> u64 {
     h.finish()
 }
 
-/// `word` with its i-th character removed, for each i.
-fn deletions(word: &str) -> impl Iterator<Item = String> + '_ {
-    word.char_indices()
-        .map(move |(i, c)| format!("{}{}", &word[..i], &word[i + c.len_utf8()..]))
+/// The hashes of `word` and of `word` with its i-th character removed, for each i, in that
+/// order. The variants are hashed in two pieces, without building them: the hasher sees a
+/// stream of bytes, so this is `hash_str` of the variant.
+fn deletion_keys(word: &str) -> impl Iterator<Item = u64> + '_ {
+    std::iter::once(hash_str(word)).chain(word.char_indices().map(move |(i, c)| {
+        let mut h = FixedState.build_hasher();
+        h.write(&word.as_bytes()[..i]);
+        h.write(&word.as_bytes()[i + c.len_utf8()..]);
+        h.finish()
+    }))
 }
 
 impl Index {
@@ -135,22 +212,16 @@ impl Index {
             postings: Vec::new(),
             spellings: Vec::new(),
             spelled: HashSet::new(),
-            deletions: HashMap::with_hasher(FixedState),
+            deletions: Vec::new(),
             entries: Vec::with_capacity(knowledge.entries.len()),
             unknown_weight: 0.0,
         };
         for (n, entry) in knowledge.entries.iter().enumerate() {
             let mut terms = EntryTerms::default();
-            let phrase = |index: &mut Index, text: &str, source: Source| -> Phrase {
-                Phrase {
-                    terms: index.intern_all(text),
-                    source,
-                }
-            };
-            let q = phrase(&mut index, &entry.question, Source::Question);
+            let q = terms.phrase(&mut index, &entry.question, Source::Question);
             terms.phrases.push(q);
             for (i, alt) in entry.alternates.iter().enumerate() {
-                let p = phrase(&mut index, alt, Source::Alternate(i));
+                let p = terms.phrase(&mut index, alt, Source::Alternate(i));
                 terms.phrases.push(p);
             }
             let add = |list: &mut TermWeights, ids: &[TermId], w: f32| {
@@ -162,11 +233,19 @@ impl Index {
                 }
             };
             for p in &terms.phrases {
-                add(&mut terms.terms, &p.terms, weight::QUESTION);
+                add(
+                    &mut terms.terms,
+                    &terms.phrase_terms[p.span()],
+                    weight::QUESTION,
+                );
             }
             for (i, kw) in entry.keywords.iter().enumerate() {
-                let p = phrase(&mut index, kw, Source::Keyword(i));
-                add(&mut terms.terms, &p.terms, weight::KEYWORD);
+                let p = terms.phrase(&mut index, kw, Source::Keyword(i));
+                add(
+                    &mut terms.terms,
+                    &terms.phrase_terms[p.span()],
+                    weight::KEYWORD,
+                );
                 terms.phrases.push(p);
             }
             for subject in &entry.subjects {
@@ -177,12 +256,12 @@ impl Index {
             for (a, aspect) in entry.aspects.iter().enumerate() {
                 let mut aspect_terms = TermWeights::new();
                 let mut phrases = Vec::new();
-                let title = phrase(&mut index, &aspect.title, Source::AspectTitle(a));
-                add(&mut aspect_terms, &title.terms, weight::KEYWORD);
+                let title = terms.phrase(&mut index, &aspect.title, Source::AspectTitle(a));
+                add(&mut aspect_terms, terms.terms_of(&title), weight::KEYWORD);
                 phrases.push(title);
                 for (i, kw) in aspect.keywords.iter().enumerate() {
-                    let p = phrase(&mut index, kw, Source::AspectKeyword(a, i));
-                    add(&mut aspect_terms, &p.terms, weight::KEYWORD);
+                    let p = terms.phrase(&mut index, kw, Source::AspectKeyword(a, i));
+                    add(&mut aspect_terms, terms.terms_of(&p), weight::KEYWORD);
                     phrases.push(p);
                 }
                 if let Some(summary) = &aspect.summary {
@@ -214,7 +293,11 @@ impl Index {
             for (t, w) in all {
                 index.postings[t as usize].push((n as u32, w));
             }
+            terms.shrink_to_fit();
             index.entries.push(terms);
+        }
+        for list in &mut index.postings {
+            list.shrink_to_fit();
         }
         let n = knowledge.entries.len().max(1) as f32;
         index.idf = index
@@ -226,38 +309,38 @@ impl Index {
         // the question is about, and nothing here explains it.
         index.unknown_weight = 0.7 * (1.0 + n).ln();
         index.spelled = HashSet::new();
+        let mut keys = Vec::new();
         for (n, (word, _)) in index.spellings.iter().enumerate() {
             if word.chars().count() < 4 {
                 continue;
             }
-            for key in std::iter::once(word.clone()).chain(deletions(word)) {
-                index
-                    .deletions
-                    .entry(hash_str(&key))
-                    .or_default()
-                    .push(n as u32);
-            }
+            keys.extend(deletion_keys(word).map(|key| (key, n as u32)));
         }
-        for list in index.deletions.values_mut() {
-            list.dedup();
-        }
+        keys.sort_unstable();
+        keys.dedup();
+        keys.shrink_to_fit();
+        index.deletions = keys;
         index
     }
 
     fn intern_all(&mut self, text: &str) -> Vec<TermId> {
-        let terms = self.analyzer.terms(text);
-        terms
-            .iter()
-            .map(|t| {
-                let id = self.intern(&t.stem);
-                for spelling in [&t.stem, &t.word] {
-                    if self.spelled.insert(spelling.clone()) {
-                        self.spellings.push((spelling.clone(), id));
-                    }
+        let mut ids = Vec::new();
+        self.intern_into(text, &mut ids);
+        ids
+    }
+
+    /// Interns the terms of `text`, appending their ids to `out`.
+    fn intern_into(&mut self, text: &str, out: &mut Vec<TermId>) {
+        for t in self.analyzer.terms(text) {
+            let id = self.intern(&t.stem);
+            for spelling in [&t.stem, &t.word] {
+                if !self.spelled.contains(spelling) {
+                    self.spelled.insert(spelling.clone());
+                    self.spellings.push((spelling.clone(), id));
                 }
-                id
-            })
-            .collect()
+            }
+            out.push(id);
+        }
     }
 
     fn intern(&mut self, stem: &str) -> TermId {
@@ -296,6 +379,13 @@ impl Index {
         self.words.len()
     }
 
+    /// The spellings with a variant hashed to `key`, in `spellings` order.
+    fn candidates(&self, key: u64) -> &[(u64, u32)] {
+        let start = self.deletions.partition_point(|&(k, _)| k < key);
+        let len = self.deletions[start..].partition_point(|&(k, _)| k == key);
+        &self.deletions[start..start + len]
+    }
+
     /// Finds a query term in the vocabulary, correcting a typo when the word is long enough
     /// for a correction to be safe: 4 letters may only have lost a letter or swapped two
     /// ("flsk"), 5 to 7 may be one edit away, 8 and more two. Shorter words must be exact,
@@ -321,11 +411,8 @@ impl Index {
                 4..=7 => 1,
                 _ => 2,
             };
-            for key in std::iter::once(typed.to_string()).chain(deletions(typed)) {
-                let Some(candidates) = self.deletions.get(&hash_str(&key)) else {
-                    continue;
-                };
-                for &n in candidates {
+            for key in deletion_keys(typed) {
+                for &(_, n) in self.candidates(key) {
                     let (word, id) = &self.spellings[n as usize];
                     let (word, id) = (word.as_str(), *id);
                     let edits = strsim::osa_distance(typed, word);
@@ -424,6 +511,45 @@ text.Flask = "x"
                 .and_then(|t| index.lookup(t).term)
                 .map(|id| index.word(id));
             assert_eq!(got, want, "{typed}");
+        }
+    }
+
+    #[test]
+    fn phrases_keep_their_source() {
+        let sources = [
+            Source::Question,
+            Source::Alternate(7),
+            Source::Keyword(0),
+            Source::AspectKeyword(3, 12),
+            Source::AspectTitle(2),
+        ];
+        for source in sources {
+            assert_eq!(Phrase::new(1, 4, source).source(), source);
+        }
+        let index = index();
+        let b = &index.entries[1];
+        let words: Vec<&str> = b
+            .terms_of(&b.phrases[0])
+            .iter()
+            .map(|&id| index.word(id))
+            .collect();
+        assert_eq!(words, ["django", "flask"]);
+        let (_, aspect_phrases) = &b.aspects[0];
+        assert_eq!(aspect_phrases[0].source(), Source::AspectTitle(0));
+        assert_eq!(b.terms_of(&aspect_phrases[0]).len(), 2, "rest, api");
+    }
+
+    #[test]
+    fn deletion_keys_hash_the_variants() {
+        for word in ["django", "héllo", "ab", ""] {
+            let variants = word
+                .char_indices()
+                .map(|(i, c)| format!("{}{}", &word[..i], &word[i + c.len_utf8()..]));
+            let want: Vec<u64> = std::iter::once(word.to_string())
+                .chain(variants)
+                .map(|w| hash_str(&w))
+                .collect();
+            assert_eq!(deletion_keys(word).collect::<Vec<_>>(), want, "{word}");
         }
     }
 

@@ -4,6 +4,7 @@
 //! its [`reply::Reply`] to their output. See `ARCHITECTURE.md` for the map.
 
 pub mod config;
+pub mod discord;
 pub mod engine;
 pub mod eval;
 pub mod explain;

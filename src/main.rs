@@ -26,6 +26,14 @@ enum Command {
     Check(Paths),
     Eval(EvalArgs),
     Misses(MissesArgs),
+    /// Start the Discord bot (until Ctrl-C or SIGTERM).
+    ///
+    /// The token comes from DISCORD_TOKEN, else from `token_file` in the config; without one,
+    /// or if Discord rejects it, qabot exits with status 2 and says how to get one. The token
+    /// is never printed. QABOT_API_PROXY (or `api_proxy`) sends REST calls to another base
+    /// URL, such as a rate-limit proxy.
+    Run(Paths),
+    Invite(InviteArgs),
 }
 
 /// Where the knowledge and configuration are.
@@ -121,6 +129,8 @@ fn main() -> ExitCode {
         Command::Check(paths) => check(&paths),
         Command::Eval(args) => eval(args),
         Command::Misses(args) => misses(args),
+        Command::Run(paths) => run(&paths),
+        Command::Invite(args) => invite(&args),
     };
     match result {
         Ok(code) => code,
@@ -177,6 +187,12 @@ fn check(paths: &Paths) -> anyhow::Result<ExitCode> {
     }
     match Knowledge::load_dir(&paths.knowledge) {
         Ok(k) => {
+            let commands = qabot::discord::commands::command_set(&k);
+            problems.extend(
+                qabot::discord::commands::validate(&commands)
+                    .into_iter()
+                    .map(|p| format!("{}: slash commands: {p}", paths.knowledge.display())),
+            );
             if problems.is_empty() {
                 let aspects = k.aspect_commands().len();
                 println!(
@@ -273,5 +289,96 @@ fn misses(args: MissesArgs) -> anyhow::Result<ExitCode> {
             println!("      also: {other:?}");
         }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Print the link that adds the bot to a server.
+///
+/// Scopes `bot` and `applications.commands`, and only the permissions qabot needs (View
+/// Channel, Send Messages, Send Messages in Threads, Embed Links, Read Message History). The
+/// application id comes from `application_id` in the config, else from Discord using the
+/// token (DISCORD_TOKEN or `token_file`).
+#[derive(Args)]
+struct InviteArgs {
+    /// Configuration file (default `config/qabot.toml`, which may be missing).
+    #[arg(long, short, value_name = "FILE")]
+    config: Option<PathBuf>,
+}
+
+/// `qabot run`: the Discord bot, until Ctrl-C or SIGTERM.
+fn run(paths: &Paths) -> anyhow::Result<ExitCode> {
+    init_logging();
+    let config = paths.config()?;
+    let engine = paths.engine()?;
+    let bot = qabot::discord::Bot::builder(engine, config).build()?;
+    let stop = bot.shutdown_handle();
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    runtime.block_on(async move {
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            tracing::info!("shutting down");
+            stop.shutdown();
+        });
+        bot.run().await
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Logs to standard error; `RUST_LOG` overrides the level (default: qabot's info, serenity's
+/// warnings).
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,serenity=warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+/// Resolves on Ctrl-C, or SIGTERM (what `docker stop` and systemd send).
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+fn invite(args: &InviteArgs) -> anyhow::Result<ExitCode> {
+    let paths = Paths {
+        knowledge: PathBuf::new(),
+        config: args.config.clone(),
+    };
+    let config = paths.config()?;
+    let id = match config.discord.application_id {
+        Some(id) => id,
+        None => {
+            let token = qabot::discord::token_from_env(&config)?;
+            let api_base = qabot::discord::api_base_from_env(&config);
+            let http = qabot::discord::http(&token, api_base.as_deref());
+            let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+            runtime
+                .block_on(qabot::discord::invite::application_id(&http))
+                .map_err(qabot::discord::BotError::from)
+                .context(
+                    "asking Discord for the application id (or set `application_id` in the config)",
+                )?
+        }
+    };
+    println!("{}", qabot::discord::invite::invite_url(id));
     Ok(ExitCode::SUCCESS)
 }

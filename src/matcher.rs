@@ -157,24 +157,56 @@ fn query_terms(index: &Index, question: &str) -> Vec<QueryTerm> {
         .collect()
 }
 
+/// Per-thread scratch space for [`shortlist`]: a score per entry (all zero between queries)
+/// and the entries touched by the current query, so that a query costs what its postings
+/// cost, not what the knowledge's size costs, and allocates nothing once warm.
+#[derive(Default)]
+struct Accumulator {
+    scores: Vec<f32>,
+    touched: Vec<u32>,
+}
+
+thread_local! {
+    static ACCUMULATOR: std::cell::RefCell<Accumulator> = std::cell::RefCell::default();
+}
+
 /// The entries most worth scoring: those explaining the most of the question's weight.
+/// Ties at the cut are broken by knowledge order, so the shortlist is deterministic.
 fn shortlist(index: &Index, terms: &[QueryTerm], total: f32) -> Vec<usize> {
-    let mut scores: std::collections::HashMap<u32, f32> = std::collections::HashMap::new();
-    for t in terms {
-        let Some(id) = t.term else { continue };
-        for &(entry, w) in index.postings(id) {
-            *scores.entry(entry).or_default() += t.weight * t.similarity * w;
+    ACCUMULATOR.with(|acc| {
+        let mut acc = acc.borrow_mut();
+        let Accumulator { scores, touched } = &mut *acc;
+        if scores.len() < index.entries.len() {
+            scores.resize(index.entries.len(), 0.0);
         }
-    }
-    let mut scored: Vec<(u32, f32)> = scores
-        .into_iter()
-        .filter(|(_, s)| *s / total > 0.05)
-        .collect();
-    if scored.len() > SHORTLIST {
-        scored.select_nth_unstable_by(SHORTLIST, |a, b| b.1.total_cmp(&a.1));
-        scored.truncate(SHORTLIST);
-    }
-    scored.into_iter().map(|(e, _)| e as usize).collect()
+        for t in terms {
+            let Some(id) = t.term else { continue };
+            let weight = t.weight * t.similarity;
+            for &(entry, w) in index.postings(id) {
+                let slot = &mut scores[entry as usize];
+                // Weights are positive: a zero slot has not been touched by this query.
+                if *slot == 0.0 {
+                    touched.push(entry);
+                }
+                *slot += weight * w;
+            }
+        }
+        let mut scored: Vec<(u32, f32)> = Vec::new();
+        for &entry in touched.iter() {
+            let slot = &mut scores[entry as usize];
+            let s = std::mem::take(slot);
+            if s / total > 0.05 {
+                scored.push((entry, s));
+            }
+        }
+        touched.clear();
+        if scored.len() > SHORTLIST {
+            scored
+                .select_nth_unstable_by(SHORTLIST, |a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            scored.truncate(SHORTLIST);
+        }
+        scored.into_iter().map(|(e, _)| e as usize).collect()
+    })
 }
 
 fn weight_in(list: &TermWeights, id: TermId) -> f32 {
@@ -185,14 +217,14 @@ fn weight_in(list: &TermWeights, id: TermId) -> f32 {
 /// by term weight.
 fn phrase_precision(
     index: &Index,
-    phrase: &Phrase,
+    phrase: &[TermId],
     context: &[TermId],
     terms: &[QueryTerm],
 ) -> f32 {
     let mut said = 0.0;
     let mut all = 0.0;
-    let extra = context.iter().filter(|id| !phrase.terms.contains(id));
-    for &id in phrase.terms.iter().chain(extra) {
+    let extra = context.iter().filter(|id| !phrase.contains(id));
+    for &id in phrase.iter().chain(extra) {
         let idf = index.idf(id);
         all += idf;
         if let Some(t) = terms.iter().find(|t| t.term == Some(id)) {
@@ -211,14 +243,15 @@ fn phrase_precision(
 /// Django vs FastAPI", so a question naming only Django says only part of it.
 fn best_phrase<'p>(
     index: &Index,
+    entry: &EntryTerms,
     phrases: impl Iterator<Item = &'p Phrase>,
     context: &[TermId],
     terms: &[QueryTerm],
 ) -> (f32, Option<Source>) {
     phrases.fold((0.0, None), |best, p| {
-        let precision = phrase_precision(index, p, context, terms);
+        let precision = phrase_precision(index, entry.terms_of(p), context, terms);
         if precision > best.0 {
-            (precision, Some(p.source))
+            (precision, Some(p.source()))
         } else {
             best
         }
@@ -269,7 +302,8 @@ fn score_entry(index: &Index, entry: usize, terms: &[QueryTerm], total: f32) -> 
         }
         whole += t.weight * t.similarity * own.max(via_aspect * THROUGH_ASPECT);
     }
-    let (whole_precision, whole_phrase) = best_phrase(index, e.phrases.iter(), &e.subjects, terms);
+    let (whole_precision, whole_phrase) =
+        best_phrase(index, e, e.phrases.iter(), &e.subjects, terms);
     let mut best = Candidate {
         entry,
         aspect: None,
@@ -296,7 +330,7 @@ fn score_entry(index: &Index, entry: usize, terms: &[QueryTerm], total: f32) -> 
                     )
                 })
                 .sum();
-            let (p, phrase) = best_phrase(index, phrases.iter(), &e.subjects, terms);
+            let (p, phrase) = best_phrase(index, e, phrases.iter(), &e.subjects, terms);
             let (precision, phrase) = if p >= whole_precision {
                 (p, phrase)
             } else {
@@ -313,4 +347,45 @@ fn score_entry(index: &Index, entry: usize, terms: &[QueryTerm], total: f32) -> 
         }
     }
     Some(best)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::knowledge::Knowledge;
+    use std::path::PathBuf;
+
+    fn index(entries: usize) -> Index {
+        let mut text = String::new();
+        for n in 0..entries {
+            text.push_str(&format!(
+                "[[entry]]\nid = \"e{n}\"\nquestion = \"How do I configure the widget number {n}?\"\n\
+                 keywords = [\"widget\", \"gadget{n}\"]\nanswer = \"x\"\n"
+            ));
+        }
+        let k = Knowledge::from_sources(&[(PathBuf::from("k.toml"), text)]).unwrap();
+        Index::build(&k)
+    }
+
+    #[test]
+    fn shortlist_cuts_ties_in_knowledge_order_and_leaves_no_trace() {
+        let (small, large) = (index(3), index(40));
+        let terms = query_terms(&large, "configure widget");
+        let total: f32 = terms.iter().map(|t| t.weight).sum();
+        // Forty entries score the same: the first sixteen are kept, whatever the hash order.
+        let want: Vec<usize> = (0..SHORTLIST).collect();
+        let mut got = shortlist(&large, &terms, total);
+        got.sort_unstable();
+        assert_eq!(got, want);
+        // The scratch scores are reset: the same question gives the same shortlist after
+        // questions on another index, of another size, on the same thread.
+        let small_terms = query_terms(&small, "widget gadget1");
+        let small_total: f32 = small_terms.iter().map(|t| t.weight).sum();
+        let before = shortlist(&small, &small_terms, small_total);
+        let _ = shortlist(&large, &terms, total);
+        assert_eq!(shortlist(&small, &small_terms, small_total), before);
+        let mut again = shortlist(&large, &terms, total);
+        again.sort_unstable();
+        assert_eq!(again, want);
+    }
 }

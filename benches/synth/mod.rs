@@ -8,6 +8,9 @@
 //! Lengths follow the knowledge README: questions of 6-14 words, 3-8 alternates, 3-10
 //! keywords, answers of 300-1,200 characters. Everything is deterministic for a given seed.
 
+// The bench and the example each use a different part of this module.
+#![allow(dead_code)]
+
 use std::collections::HashSet;
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -81,39 +84,39 @@ impl Zipf {
 }
 
 /// Common English content words, most frequent first: they take the top Zipf ranks.
+#[rustfmt::skip]
 const ENGLISH: &[&str] = &[
     "use", "error", "file", "project", "data", "server", "user", "code", "app", "page", "model",
     "test", "run", "build", "config", "setting", "version", "install", "update", "database",
-    "request", "response", "field", "list", "value", "name", "type", "function", "class",
-    "object", "method", "module", "package", "library", "command", "script", "service",
-    "client", "query", "table", "column", "record", "key", "token", "session", "cache", "log",
-    "message", "event", "task", "job", "queue", "worker", "thread", "process", "memory",
-    "disk", "network", "port", "host", "domain", "email", "password", "account", "login",
-    "permission", "role", "group", "admin", "form", "input", "output", "template", "view",
-    "route", "url", "path", "folder", "directory", "image", "upload", "download", "export",
-    "import", "backup", "restore", "deploy", "release", "branch", "commit", "merge", "review",
-    "issue", "bug", "crash", "fail", "slow", "fast", "speed", "performance", "timeout", "retry",
-    "limit", "size", "count", "number", "date", "time", "zone", "format", "language", "text",
-    "string", "integer", "float", "boolean", "array", "map", "set", "index", "search", "filter",
-    "sort", "order", "page", "paginate", "api", "endpoint", "schema", "migration", "seed",
-    "fixture", "mock", "debug", "trace", "profile", "monitor", "alert", "metric", "report",
-    "dashboard", "chart", "graph", "plugin", "extension", "theme", "style", "layout", "button",
-    "menu", "link", "header", "footer", "sidebar", "modal", "window", "screen", "mobile",
-    "desktop", "browser", "cookie", "storage", "secret", "certificate", "proxy", "gateway",
-    "container", "image", "volume", "cluster", "node", "replica", "shard", "partition",
-    "transaction", "lock", "conflict", "sync", "async", "callback", "promise", "stream",
-    "buffer", "socket", "channel", "signal", "hook", "middleware", "handler", "parser",
-    "compiler", "runtime", "engine", "driver", "adapter", "wrapper", "helper", "utility",
-    "variable", "constant", "parameter", "argument", "option", "flag", "default", "custom",
-    "local", "remote", "global", "private", "public", "static", "dynamic", "shared", "single",
-    "multiple", "large", "small", "empty", "missing", "broken", "wrong", "invalid", "unknown",
-    "beginner", "tutorial", "example", "guide", "documentation", "course", "learn", "start",
-    "setup", "create", "delete", "remove", "change", "rename", "move", "copy", "connect",
+    "request", "response", "field", "list", "value", "name", "type", "function", "class", "object",
+    "method", "module", "package", "library", "command", "script", "service", "client", "query",
+    "table", "column", "record", "key", "token", "session", "cache", "log", "message", "event",
+    "task", "job", "queue", "worker", "thread", "process", "memory", "disk", "network", "port",
+    "host", "domain", "email", "password", "account", "login", "permission", "role", "group",
+    "admin", "form", "input", "output", "template", "view", "route", "url", "path", "folder",
+    "directory", "image", "upload", "download", "export", "import", "backup", "restore", "deploy",
+    "release", "branch", "commit", "merge", "review", "issue", "bug", "crash", "fail", "slow",
+    "fast", "speed", "performance", "timeout", "retry", "limit", "size", "count", "number", "date",
+    "time", "zone", "format", "language", "text", "string", "integer", "float", "boolean", "array",
+    "map", "set", "index", "search", "filter", "sort", "order", "page", "paginate", "api",
+    "endpoint", "schema", "migration", "seed", "fixture", "mock", "debug", "trace", "profile",
+    "monitor", "alert", "metric", "report", "dashboard", "chart", "graph", "plugin", "extension",
+    "theme", "style", "layout", "button", "menu", "link", "header", "footer", "sidebar", "modal",
+    "window", "screen", "mobile", "desktop", "browser", "cookie", "storage", "secret",
+    "certificate", "proxy", "gateway", "container", "image", "volume", "cluster", "node",
+    "replica", "shard", "partition", "transaction", "lock", "conflict", "sync", "async",
+    "callback", "promise", "stream", "buffer", "socket", "channel", "signal", "hook", "middleware",
+    "handler", "parser", "compiler", "runtime", "engine", "driver", "adapter", "wrapper", "helper",
+    "utility", "variable", "constant", "parameter", "argument", "option", "flag", "default",
+    "custom", "local", "remote", "global", "private", "public", "static", "dynamic", "shared",
+    "single", "multiple", "large", "small", "empty", "missing", "broken", "wrong", "invalid",
+    "unknown", "beginner", "tutorial", "example", "guide", "documentation", "course", "learn",
+    "start", "setup", "create", "delete", "remove", "change", "rename", "move", "copy", "connect",
     "disconnect", "enable", "disable", "allow", "block", "send", "receive", "read", "write",
-    "open", "close", "save", "load", "parse", "validate", "check", "compare", "convert",
-    "encode", "decode", "encrypt", "hash", "sign", "verify", "schedule", "trigger", "notify",
-    "subscribe", "publish", "share", "invite", "join", "leave", "ban", "mute", "rank", "score",
-    "payment", "invoice", "price", "plan", "subscription", "license", "team", "company",
+    "open", "close", "save", "load", "parse", "validate", "check", "compare", "convert", "encode",
+    "decode", "encrypt", "hash", "sign", "verify", "schedule", "trigger", "notify", "subscribe",
+    "publish", "share", "invite", "join", "leave", "ban", "mute", "rank", "score", "payment",
+    "invoice", "price", "plan", "subscription", "license", "team", "company",
 ];
 
 /// [`ENGLISH`] without repeats, in order.
@@ -128,34 +131,73 @@ fn english() -> Vec<String> {
 
 /// Stopword-heavy openings of chat questions.
 const OPENINGS: &[&str] = &[
-    "how do i", "how can i", "what is the", "why does my", "is it possible to",
-    "what's the best way to", "can i", "where do i", "how to", "should i", "why is my",
-    "what happens when i", "is there a way to", "how would you",
+    "how do i",
+    "how can i",
+    "what is the",
+    "why does my",
+    "is it possible to",
+    "what's the best way to",
+    "can i",
+    "where do i",
+    "how to",
+    "should i",
+    "why is my",
+    "what happens when i",
+    "is there a way to",
+    "how would you",
 ];
 
 /// Short connectors between content words.
-const JOINS: &[&str] = &["with", "in", "for", "and", "on", "from", "to", "using", "without"];
+const JOINS: &[&str] = &[
+    "with", "in", "for", "and", "on", "from", "to", "using", "without",
+];
 
 /// Words around a chat question that carry no topic.
 const CHATTER: &[&str] = &[
-    "hey", "hi all", "quick question:", "sorry if this is dumb but", "help!", "pls",
-    "thanks in advance", "anyone?", "lol", "@bot",
+    "hey",
+    "hi all",
+    "quick question:",
+    "sorry if this is dumb but",
+    "help!",
+    "pls",
+    "thanks in advance",
+    "anyone?",
+    "lol",
+    "@bot",
 ];
 
 /// Off-topic questions' words: none of them is in the generated vocabulary.
+#[rustfmt::skip]
 const OFF_TOPIC: &[&str] = &[
     "weather", "pizza", "movie", "football", "recipe", "vacation", "guitar", "birthday",
-    "restaurant", "paris", "tokyo", "cat", "dog", "coffee", "sunset", "beach", "novel",
-    "painting", "concert", "marathon", "garden", "wedding", "homework", "lunch", "dinner",
-    "song", "album", "soccer", "tennis", "chess", "mountain", "river", "holiday", "shopping",
-    "fashion", "haircut", "doctor", "dentist", "salad", "chocolate", "banana", "elephant",
+    "restaurant", "paris", "tokyo", "cat", "dog", "coffee", "sunset", "beach", "novel", "painting",
+    "concert", "marathon", "garden", "wedding", "homework", "lunch", "dinner", "song", "album",
+    "soccer", "tennis", "chess", "mountain", "river", "holiday", "shopping", "fashion", "haircut",
+    "doctor", "dentist", "salad", "chocolate", "banana", "elephant",
 ];
 
 /// Aspect names of comparisons (each id is used by at most 25 comparisons).
 const ASPECTS: &[&str] = &[
-    "performance", "learning-curve", "community", "use-cases", "pricing", "scaling", "tooling",
-    "security", "ecosystem", "stability", "setup", "docs", "testing", "async", "hosting",
-    "flexibility", "complexity", "licensing", "support", "migration",
+    "performance",
+    "learning-curve",
+    "community",
+    "use-cases",
+    "pricing",
+    "scaling",
+    "tooling",
+    "security",
+    "ecosystem",
+    "stability",
+    "setup",
+    "docs",
+    "testing",
+    "async",
+    "hosting",
+    "flexibility",
+    "complexity",
+    "licensing",
+    "support",
+    "migration",
 ];
 
 /// What a generated question is, and so what the bot should do with it.
@@ -453,8 +495,9 @@ impl Pack {
                         capitalized(&ASPECTS[a].replace('-', " "))
                     );
                     if rng.chance(0.6) {
-                        let summary: Vec<&str> =
-                            (0..rng.range(4, 9)).map(|_| words.common(&mut rng)).collect();
+                        let summary: Vec<&str> = (0..rng.range(4, 9))
+                            .map(|_| words.common(&mut rng))
+                            .collect();
                         let _ = writeln!(text, "summary = \"{}\"", summary.join(" "));
                     }
                     let kw: Vec<String> = (0..rng.range(3, 7))
@@ -594,7 +637,11 @@ fn off_topic(rng: &mut Rng) -> String {
             rng.pick(OFF_TOPIC),
             rng.pick(OFF_TOPIC)
         ),
-        1 => format!("{} or {}, which is better", rng.pick(OFF_TOPIC), rng.pick(OFF_TOPIC)),
+        1 => format!(
+            "{} or {}, which is better",
+            rng.pick(OFF_TOPIC),
+            rng.pick(OFF_TOPIC)
+        ),
         2 => format!(
             "anyone know about {} and {}",
             made_up_word(rng, b"qxjw", b"aeiouy"),

@@ -1,0 +1,415 @@
+//! The slash commands: `/ask`, `/topics`, `/help` and one per aspect id in the knowledge,
+//! checked against Discord's rules before anything is sent, and registered only when the set
+//! Discord has differs.
+//!
+//! The set is plain data ([`CommandDef`]) so it can be validated, compared with what Discord
+//! returns, and tested without a connection; only [`CommandDef::builder`] and [`register`]
+//! touch serenity.
+
+use serenity::all::{
+    Command, CommandOptionType, CommandType, CreateCommand, CreateCommandOption, GuildId, Http,
+};
+
+use crate::knowledge::Knowledge;
+use crate::reply::shorten;
+
+/// `/ask`.
+pub const ASK: &str = "ask";
+/// `/ask`'s option.
+pub const QUESTION: &str = "question";
+/// `/topics`.
+pub const TOPICS: &str = "topics";
+/// `/help`.
+pub const HELP: &str = "help";
+/// The option choosing the comparison of an aspect shared by several.
+pub const TOPIC: &str = "topic";
+
+/// Discord's limits on application commands.
+mod rules {
+    pub const NAME: usize = 32;
+    pub const DESCRIPTION: usize = 100;
+    pub const OPTIONS: usize = 25;
+    pub const CHOICES: usize = 25;
+    pub const CHOICE_NAME: usize = 100;
+    pub const CHOICE_VALUE: usize = 100;
+    pub const COMMANDS: usize = 100;
+    /// Name, description and every option's and choice's name, description and value.
+    pub const TOTAL: usize = 4_000;
+}
+
+/// A chat-input command as qabot defines it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommandDef {
+    /// 1 to 32 lower-case letters, digits, `-` or `_`.
+    pub name: String,
+    /// 1 to 100 characters.
+    pub description: String,
+    /// String options (the only kind qabot uses).
+    pub options: Vec<OptionDef>,
+}
+
+/// A string option of a command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OptionDef {
+    /// Same rules as a command name.
+    pub name: String,
+    /// 1 to 100 characters.
+    pub description: String,
+    /// Whether the user must fill it.
+    pub required: bool,
+    /// Whether qabot suggests values as the user types.
+    pub autocomplete: bool,
+    /// Fixed `(name, value)` choices, at most 25.
+    pub choices: Vec<(String, String)>,
+}
+
+/// The whole command set for `knowledge`, in a stable order: the built-ins, then one per
+/// aspect id in knowledge order.
+pub fn command_set(knowledge: &Knowledge) -> Vec<CommandDef> {
+    let mut set = vec![
+        CommandDef {
+            name: ASK.into(),
+            description: "Ask a question; qabot answers from its knowledge".into(),
+            options: vec![OptionDef {
+                name: QUESTION.into(),
+                description: "Your question, in your own words".into(),
+                required: true,
+                autocomplete: true,
+                choices: Vec::new(),
+            }],
+        },
+        CommandDef {
+            name: TOPICS.into(),
+            description: "List everything qabot can answer".into(),
+            options: Vec::new(),
+        },
+        CommandDef {
+            name: HELP.into(),
+            description: "How to ask qabot questions".into(),
+            options: Vec::new(),
+        },
+    ];
+    for (aspect, entries) in knowledge.aspect_commands() {
+        let title = entries
+            .first()
+            .and_then(|e| e.aspect(&aspect))
+            .map_or_else(|| aspect.clone(), |a| a.title.clone());
+        let mut options = Vec::new();
+        if entries.len() > 1 {
+            let first = entries.first().map(|e| e.title()).unwrap_or_default();
+            options.push(OptionDef {
+                name: TOPIC.into(),
+                description: shorten(
+                    &format!("Which comparison (default: {first})"),
+                    rules::DESCRIPTION,
+                ),
+                required: false,
+                autocomplete: false,
+                choices: entries
+                    .iter()
+                    .map(|e| (shorten(&e.title(), rules::CHOICE_NAME), e.id.clone()))
+                    .collect(),
+            });
+        }
+        set.push(CommandDef {
+            name: aspect,
+            description: shorten(&title, rules::DESCRIPTION),
+            options,
+        });
+    }
+    set
+}
+
+/// Every way `set` breaks Discord's rules for a command list, as messages naming the command;
+/// empty when Discord would accept it.
+pub fn validate(set: &[CommandDef]) -> Vec<String> {
+    let mut problems = Vec::new();
+    if set.len() > rules::COMMANDS {
+        problems.push(format!(
+            "{} slash commands; Discord allows at most {}: use fewer aspect ids",
+            set.len(),
+            rules::COMMANDS
+        ));
+    }
+    for (i, command) in set.iter().enumerate() {
+        let at = format!("/{}", command.name);
+        if set[..i].iter().any(|c| c.name == command.name) {
+            problems.push(format!("{at}: defined twice"));
+        }
+        check_name(&mut problems, &at, &command.name);
+        check_len(
+            &mut problems,
+            &at,
+            "description",
+            &command.description,
+            rules::DESCRIPTION,
+        );
+        if command.options.len() > rules::OPTIONS {
+            problems.push(format!("{at}: more than {} options", rules::OPTIONS));
+        }
+        let mut total = command.name.chars().count() + command.description.chars().count();
+        let mut optional_seen = false;
+        for option in &command.options {
+            let at = format!("{at} option `{}`", option.name);
+            check_name(&mut problems, &at, &option.name);
+            check_len(
+                &mut problems,
+                &at,
+                "description",
+                &option.description,
+                rules::DESCRIPTION,
+            );
+            if option.required && optional_seen {
+                problems.push(format!("{at}: a required option after an optional one"));
+            }
+            optional_seen |= !option.required;
+            if option.autocomplete && !option.choices.is_empty() {
+                problems.push(format!("{at}: both autocomplete and choices"));
+            }
+            if option.choices.len() > rules::CHOICES {
+                problems.push(format!(
+                    "{at}: {} choices, at most {} allowed (too many comparisons share this aspect id)",
+                    option.choices.len(),
+                    rules::CHOICES
+                ));
+            }
+            for (name, value) in &option.choices {
+                check_len(&mut problems, &at, "choice name", name, rules::CHOICE_NAME);
+                check_len(
+                    &mut problems,
+                    &at,
+                    "choice value",
+                    value,
+                    rules::CHOICE_VALUE,
+                );
+                total += name.chars().count() + value.chars().count();
+            }
+            total += option.name.chars().count() + option.description.chars().count();
+        }
+        if total > rules::TOTAL {
+            problems.push(format!(
+                "{at}: {total} characters of names, descriptions and choices; at most {}",
+                rules::TOTAL
+            ));
+        }
+    }
+    problems
+}
+
+fn check_name(problems: &mut Vec<String>, at: &str, name: &str) {
+    let valid = (1..=rules::NAME).contains(&name.chars().count())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+    if !valid {
+        problems.push(format!(
+            "{at}: the name must be 1 to {} lower-case letters, digits, `-` or `_`",
+            rules::NAME
+        ));
+    }
+}
+
+fn check_len(problems: &mut Vec<String>, at: &str, what: &str, text: &str, max: usize) {
+    if !(1..=max).contains(&text.chars().count()) {
+        problems.push(format!("{at}: the {what} must be 1 to {max} characters"));
+    }
+}
+
+impl CommandDef {
+    /// The serenity builder that registers this command.
+    pub fn builder(&self) -> CreateCommand {
+        let mut command = CreateCommand::new(&self.name).description(&self.description);
+        for option in &self.options {
+            let mut built = CreateCommandOption::new(
+                CommandOptionType::String,
+                &option.name,
+                &option.description,
+            )
+            .required(option.required)
+            .set_autocomplete(option.autocomplete);
+            for (name, value) in &option.choices {
+                built = built.add_string_choice(name, value);
+            }
+            command = command.add_option(built);
+        }
+        command
+    }
+
+    /// A command as Discord has it, in the same terms; `None` for a kind qabot never
+    /// registers (user or message commands, non-string options), which counts as a
+    /// difference.
+    pub fn from_registered(command: &Command) -> Option<CommandDef> {
+        if command.kind != CommandType::ChatInput {
+            return None;
+        }
+        let options = command
+            .options
+            .iter()
+            .map(|o| {
+                (o.kind == CommandOptionType::String).then(|| OptionDef {
+                    name: o.name.clone(),
+                    description: o.description.clone(),
+                    required: o.required,
+                    autocomplete: o.autocomplete,
+                    choices: o
+                        .choices
+                        .iter()
+                        .map(|c| {
+                            (
+                                c.name.clone(),
+                                c.value.as_str().unwrap_or_default().to_string(),
+                            )
+                        })
+                        .collect(),
+                })
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some(CommandDef {
+            name: command.name.clone(),
+            description: command.description.clone(),
+            options,
+        })
+    }
+}
+
+/// Whether what Discord has differs from `wanted` (order does not matter).
+pub fn differs(wanted: &[CommandDef], registered: &[Command]) -> bool {
+    if wanted.len() != registered.len() {
+        return true;
+    }
+    registered.iter().any(|command| {
+        CommandDef::from_registered(command).is_none_or(|have| !wanted.contains(&have))
+    })
+}
+
+/// Where a set was checked, and whether it had to be sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Registration {
+    /// The guild, or `None` for the global commands.
+    pub guild: Option<u64>,
+    /// True if the set differed and was sent (PUT); false if it was already current.
+    pub updated: bool,
+}
+
+/// Makes the commands of each guild in `guilds` (or the global commands, when empty) equal
+/// to `set`: reads what Discord has and overwrites it only when it differs, so a restart
+/// does not re-send an unchanged set.
+pub async fn register(
+    http: &Http,
+    guilds: &[u64],
+    set: &[CommandDef],
+) -> Result<Vec<Registration>, serenity::Error> {
+    let builders = || set.iter().map(CommandDef::builder).collect::<Vec<_>>();
+    let mut done = Vec::new();
+    if guilds.is_empty() {
+        let registered = Command::get_global_commands(http).await?;
+        let updated = differs(set, &registered);
+        if updated {
+            Command::set_global_commands(http, builders()).await?;
+        }
+        done.push(Registration {
+            guild: None,
+            updated,
+        });
+    }
+    for &guild in guilds {
+        let id = GuildId::new(guild);
+        let registered = id.get_commands(http).await?;
+        let updated = differs(set, &registered);
+        if updated {
+            id.set_commands(http, builders()).await?;
+        }
+        done.push(Registration {
+            guild: Some(guild),
+            updated,
+        });
+    }
+    Ok(done)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn shipped() -> Knowledge {
+        Knowledge::load_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge"))
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn shipped_knowledge_gives_a_valid_set() {
+        let set = command_set(&shipped());
+        assert_eq!(validate(&set), Vec::<String>::new());
+        let names: Vec<&str> = set.iter().map(|c| c.name.as_str()).collect();
+        for name in [
+            "ask",
+            "topics",
+            "help",
+            "learning-curve",
+            "complexity",
+            "async",
+        ] {
+            assert!(names.contains(&name), "{name} in {names:?}");
+        }
+    }
+
+    #[test]
+    fn shared_aspects_get_a_topic_choice() {
+        let set = command_set(&shipped());
+        let learning = set.iter().find(|c| c.name == "learning-curve").unwrap();
+        assert_eq!(learning.description, "Learning curve");
+        let topic = &learning.options[0];
+        assert_eq!(topic.name, TOPIC);
+        assert!(!topic.required);
+        let values: Vec<&str> = topic.choices.iter().map(|(_, v)| v.as_str()).collect();
+        assert_eq!(values, ["django-vs-flask", "django-vs-fastapi"]);
+        let complexity = set.iter().find(|c| c.name == "complexity").unwrap();
+        assert!(complexity.options.is_empty(), "only one comparison has it");
+    }
+
+    #[test]
+    fn rule_breaks_are_reported() {
+        let mut set = command_set(&shipped());
+        set[0].name = "Ask Me".into();
+        set[1].description = "d".repeat(101);
+        set[2].options.push(OptionDef {
+            name: "x".into(),
+            description: "x".into(),
+            required: false,
+            autocomplete: false,
+            choices: (0..26).map(|i| (format!("{i}"), format!("{i}"))).collect(),
+        });
+        set.push(set[3].clone());
+        let problems = validate(&set);
+        assert_eq!(problems.len(), 4, "{problems:#?}");
+        assert!(problems[0].contains("/Ask Me: the name"));
+        assert!(problems[1].contains("/topics: the description"));
+        assert!(problems[2].contains("26 choices"));
+        assert!(problems[3].contains("defined twice"));
+    }
+
+    #[test]
+    fn registered_commands_compare_equal_to_their_definition() {
+        let set = command_set(&shipped());
+        // What Discord returns: the sent body plus ids and defaults.
+        let registered: Vec<Command> = set
+            .iter()
+            .rev()
+            .enumerate()
+            .map(|(i, c)| {
+                let mut json = serde_json::to_value(c.builder()).unwrap();
+                json["id"] = serde_json::json!((i + 1).to_string());
+                json["application_id"] = serde_json::json!("1");
+                json["version"] = serde_json::json!("1");
+                json["type"] = serde_json::json!(1);
+                serde_json::from_value(json).unwrap()
+            })
+            .collect();
+        assert!(!differs(&set, &registered));
+        let mut changed = set.clone();
+        changed[3].description.push('!');
+        assert!(differs(&changed, &registered));
+        assert!(differs(&set[1..], &registered));
+    }
+}

@@ -1,0 +1,271 @@
+//! The Discord adapter: qabot as a bot on the real gateway, a thin layer over [`Engine`].
+//!
+//! [`Bot::builder`] takes an engine and the config; [`Bot::run`] connects and answers until
+//! [`ShutdownHandle::shutdown`] (or a fatal error). Everything Discord-specific lives here,
+//! one concept per file: `token` (where the token comes from, never printed), `gate`
+//! (cooldowns and repeats), `commands` (the slash-command set), `render` (replies as
+//! serenity builders), `handler` (events to engine calls) and `invite` (the OAuth2 link).
+//!
+//! ```no_run
+//! # async fn start(engine: qabot::Engine, config: qabot::Config) -> Result<(), qabot::discord::BotError> {
+//! let bot = qabot::discord::Bot::builder(engine, config).build()?;
+//! let stop = bot.shutdown_handle();
+//! tokio::spawn(async move {
+//!     let _ = tokio::signal::ctrl_c().await;
+//!     stop.shutdown();
+//! });
+//! bot.run().await
+//! # }
+//! ```
+
+pub mod commands;
+pub mod gate;
+mod handler;
+pub mod invite;
+pub mod render;
+pub mod token;
+
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use serenity::all::{ClientBuilder, GatewayIntents, Http, HttpBuilder};
+use serenity::gateway::GatewayError;
+use serenity::http::HttpError;
+use tokio::sync::watch;
+use tracing::warn;
+
+pub use commands::Registration;
+pub use handler::SharedEngine;
+pub use token::{Token, TokenError};
+
+use crate::{Config, Engine};
+
+/// The environment variable that overrides `api_proxy`.
+pub const API_PROXY_ENV: &str = "QABOT_API_PROXY";
+
+/// Guild messages and DMs, and their content. Slash commands need no intent.
+pub const INTENTS: GatewayIntents = GatewayIntents::GUILD_MESSAGES
+    .union(GatewayIntents::DIRECT_MESSAGES)
+    .union(GatewayIntents::MESSAGE_CONTENT);
+
+/// How long a shutdown waits for the gateway to close cleanly.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// Why the bot could not start or stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum BotError {
+    /// No usable token (missing, unreadable or malformed).
+    #[error(transparent)]
+    Token(#[from] TokenError),
+    /// Discord refused the token.
+    #[error(
+        "Discord rejected the bot token (401 Unauthorized): it was reset, revoked or copied \
+         incompletely. Get a new one at https://discord.com/developers/applications \
+         (your application > Bot > Reset Token) and set DISCORD_TOKEN to it"
+    )]
+    Unauthorized,
+    /// Any other failure talking to Discord.
+    #[error("Discord: {0}")]
+    Discord(Box<serenity::Error>),
+    /// The gateway task panicked.
+    #[error("the gateway connection crashed: {0}")]
+    Crashed(String),
+}
+
+impl From<serenity::Error> for BotError {
+    fn from(e: serenity::Error) -> BotError {
+        match &e {
+            serenity::Error::Http(HttpError::UnsuccessfulRequest(r))
+                if r.status_code.as_u16() == 401 =>
+            {
+                BotError::Unauthorized
+            }
+            serenity::Error::Gateway(GatewayError::InvalidAuthentication) => BotError::Unauthorized,
+            _ => BotError::Discord(Box::new(e)),
+        }
+    }
+}
+
+/// The token from `DISCORD_TOKEN`, else from the config's `token_file`.
+pub fn token_from_env(config: &Config) -> Result<Token, TokenError> {
+    let env = std::env::var(token::TOKEN_ENV).ok();
+    Token::find(env.as_deref(), config.discord.token_file.as_deref())
+}
+
+/// The REST base replacing `https://discord.com`: `QABOT_API_PROXY`, else `api_proxy`.
+pub fn api_base_from_env(config: &Config) -> Option<String> {
+    std::env::var(API_PROXY_ENV)
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .or_else(|| config.discord.api_proxy.clone())
+}
+
+/// An HTTP client for `token`, sending to `api_base` instead of `https://discord.com` when
+/// given. With a base, serenity's own rate limiter is off: a rate-limit proxy does that job
+/// (and serenity ignores the base while its limiter is on).
+pub fn http(token: &Token, api_base: Option<&str>) -> Http {
+    let builder = HttpBuilder::new(token.secret());
+    match api_base {
+        Some(base) => builder
+            .proxy(base.trim_end_matches('/'))
+            .ratelimiter_disabled(true)
+            .build(),
+        None => builder.build(),
+    }
+}
+
+/// Resolves once a shutdown is asked for (the guard `wait_for` returns is not `Send`, so it
+/// is dropped here rather than held across the shutdown).
+async fn stopped(stop: &mut watch::Receiver<bool>) {
+    let _ = stop.wait_for(|stop| *stop).await;
+}
+
+/// Stops a running [`Bot`]; cheap to clone and usable from any task.
+#[derive(Clone, Debug)]
+pub struct ShutdownHandle(Arc<watch::Sender<bool>>);
+
+impl ShutdownHandle {
+    /// Asks the bot to close its gateway connection; [`Bot::run`] then returns `Ok`.
+    pub fn shutdown(&self) {
+        self.0.send_replace(true);
+    }
+}
+
+/// Sets up a [`Bot`]; see [`Bot::builder`].
+pub struct BotBuilder {
+    engine: Engine,
+    config: Config,
+    token: Option<Token>,
+    api_base: Option<String>,
+}
+
+impl BotBuilder {
+    /// The token to use instead of `DISCORD_TOKEN` / `token_file`.
+    pub fn token(mut self, token: Token) -> BotBuilder {
+        self.token = Some(token);
+        self
+    }
+
+    /// The REST base (e.g. a rate-limit proxy, or a test's fake Discord) instead of
+    /// `QABOT_API_PROXY` / `api_proxy`.
+    pub fn api_base(mut self, base: impl Into<String>) -> BotBuilder {
+        self.api_base = Some(base.into());
+        self
+    }
+
+    /// Resolves the token and API base; fails only when there is no usable token, so a
+    /// misconfigured bot stops before connecting.
+    pub fn build(self) -> Result<Bot, BotError> {
+        let token = match self.token {
+            Some(token) => token,
+            None => token_from_env(&self.config)?,
+        };
+        let api_base = self.api_base.or_else(|| api_base_from_env(&self.config));
+        let (registrations, _) = watch::channel(Vec::new());
+        Ok(Bot {
+            engine: Arc::new(RwLock::new(Arc::new(self.engine))),
+            config: self.config,
+            token,
+            api_base,
+            shutdown: Arc::new(watch::Sender::new(false)),
+            registrations,
+        })
+    }
+}
+
+/// qabot on Discord.
+pub struct Bot {
+    engine: SharedEngine,
+    config: Config,
+    token: Token,
+    api_base: Option<String>,
+    shutdown: Arc<watch::Sender<bool>>,
+    registrations: watch::Sender<Vec<Registration>>,
+}
+
+impl Bot {
+    /// A bot answering from `engine`, behaving as `config.discord` says. The token and API
+    /// base come from the environment and config unless set on the builder.
+    pub fn builder(engine: Engine, config: Config) -> BotBuilder {
+        BotBuilder {
+            engine,
+            config,
+            token: None,
+            api_base: None,
+        }
+    }
+
+    /// A handle that stops [`Bot::run`].
+    pub fn shutdown_handle(&self) -> ShutdownHandle {
+        ShutdownHandle(Arc::clone(&self.shutdown))
+    }
+
+    /// The engine the bot answers from; replacing the inner `Arc` (a reload) takes effect
+    /// for the next question.
+    pub fn engine(&self) -> SharedEngine {
+        Arc::clone(&self.engine)
+    }
+
+    /// Each slash-command registration check done at READY (where, and whether the set had
+    /// changed and was sent), for health checks and tests.
+    pub fn registrations(&self) -> watch::Receiver<Vec<Registration>> {
+        self.registrations.subscribe()
+    }
+
+    /// Connects and answers until shut down. Checks the token first (a 401 is
+    /// [`BotError::Unauthorized`]). If Discord refuses the message-content intent (close
+    /// code 4014), logs how to enable it and reconnects without it: mentions, DMs and slash
+    /// commands keep working.
+    pub async fn run(self) -> Result<(), BotError> {
+        let mut stop = self.shutdown.subscribe();
+        if *self.shutdown.borrow() {
+            return Ok(());
+        }
+        let handler = Arc::new(handler::Handler::new(
+            Arc::clone(&self.engine),
+            self.config.clone(),
+            self.registrations.clone(),
+        ));
+        let api_base = self.api_base.as_deref();
+        let me = http(&self.token, api_base).get_current_user().await?;
+        handler.set_bot_id(me.id.get());
+        let mut intents = INTENTS;
+        loop {
+            let client = ClientBuilder::new_with_http(http(&self.token, api_base), intents)
+                .event_handler_arc(Arc::clone(&handler))
+                .await?;
+            let shards = Arc::clone(&client.shard_manager);
+            let mut task = tokio::spawn(async move {
+                let mut client = client;
+                client.start().await
+            });
+            let ended = tokio::select! {
+                ended = &mut task => ended,
+                () = stopped(&mut stop) => {
+                    shards.shutdown_all().await;
+                    return match tokio::time::timeout(SHUTDOWN_GRACE, task).await {
+                        Ok(Ok(Err(e))) => Err(e.into()),
+                        _ => Ok(()),
+                    };
+                }
+            };
+            match ended {
+                Ok(Ok(())) => return Ok(()),
+                Ok(Err(serenity::Error::Gateway(GatewayError::DisallowedGatewayIntents)))
+                    if intents.contains(GatewayIntents::MESSAGE_CONTENT) =>
+                {
+                    warn!(
+                        "Discord refused the Message Content intent (close code 4014); \
+                         reconnecting without it: mentions, DMs and slash commands still \
+                         work, but auto-answer channels and the prefix do not. Enable it at \
+                         https://discord.com/developers/applications > your application > Bot > \
+                         Privileged Gateway Intents > Message Content Intent"
+                    );
+                    intents.remove(GatewayIntents::MESSAGE_CONTENT);
+                }
+                Ok(Err(e)) => return Err(e.into()),
+                Err(e) => return Err(BotError::Crashed(e.to_string())),
+            }
+        }
+    }
+}

@@ -1,0 +1,458 @@
+//! From a core [`Reply`] to serenity builders: embeds, buttons and the messages or
+//! interaction responses that carry them.
+//!
+//! Only mapping happens here; what to say was decided by the core, within Discord's limits.
+//! Every builder made here carries empty allowed mentions, so an answer quoting `@everyone`
+//! or a user id pings nobody. Buttons carry an [`Action`] in their custom id, which is all
+//! the state a click needs.
+
+use serenity::all::{
+    ButtonStyle, CreateActionRow, CreateAllowedMentions, CreateButton, CreateEmbed,
+    CreateEmbedFooter, CreateInteractionResponseFollowup, CreateInteractionResponseMessage,
+    CreateMessage, ReactionType,
+};
+
+use crate::knowledge::Knowledge;
+use crate::reply::{limits, shorten, Embed, Message, Reply};
+
+/// Discord's limit on a component's custom id.
+const CUSTOM_ID: usize = 100;
+/// Discord's limit on buttons in one row.
+const ROW: usize = 5;
+/// Entries per `/topics` page.
+pub const TOPICS_PER_PAGE: usize = 10;
+/// The embed colour of answers (Discord blurple), so they read as the bot's.
+const COLOUR: u32 = 0x5865F2;
+
+/// What a button does when clicked, encoded in its custom id as `qa:<verb>:<args>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Show the answer for an entry, or one aspect of it (`qa:show:<entry>:<aspect or ->`).
+    Show {
+        /// The entry id.
+        entry: String,
+        /// The aspect id.
+        aspect: Option<String>,
+    },
+    /// Delete the message the button is on (`qa:delete:<asker id>`).
+    Delete {
+        /// Who asked: they (or a moderator) may delete it.
+        asker: u64,
+    },
+    /// Show page `page` (from 0) of `/topics` (`qa:topics:<page>`).
+    Topics {
+        /// The page.
+        page: usize,
+    },
+}
+
+impl Action {
+    /// The custom id; `None` when it would exceed Discord's 100 characters.
+    pub fn custom_id(&self) -> Option<String> {
+        let id = match self {
+            Action::Show { entry, aspect } => {
+                format!("qa:show:{entry}:{}", aspect.as_deref().unwrap_or("-"))
+            }
+            Action::Delete { asker } => format!("qa:delete:{asker}"),
+            Action::Topics { page } => format!("qa:topics:{page}"),
+        };
+        (id.len() <= CUSTOM_ID).then_some(id)
+    }
+
+    /// Reads a custom id; `None` for anything qabot did not make.
+    pub fn parse(custom_id: &str) -> Option<Action> {
+        let mut parts = custom_id.split(':');
+        if parts.next()? != "qa" {
+            return None;
+        }
+        let action = match (parts.next()?, parts.next()?, parts.next()) {
+            ("show", entry, Some(aspect)) if !entry.is_empty() && !aspect.is_empty() => {
+                Action::Show {
+                    entry: entry.to_string(),
+                    aspect: (aspect != "-").then(|| aspect.to_string()),
+                }
+            }
+            ("delete", asker, None) => Action::Delete {
+                asker: asker.parse().ok()?,
+            },
+            ("topics", page, None) => Action::Topics {
+                page: page.parse().ok()?,
+            },
+            _ => return None,
+        };
+        parts.next().is_none().then_some(action)
+    }
+}
+
+/// Allowed mentions that ping nobody: for every message and interaction response.
+pub fn no_pings() -> CreateAllowedMentions {
+    CreateAllowedMentions::new()
+}
+
+/// A core embed as a serenity embed.
+pub fn embed(embed: &Embed) -> CreateEmbed {
+    let mut out = CreateEmbed::new().colour(COLOUR);
+    if !embed.title.is_empty() {
+        out = out.title(&embed.title);
+    }
+    if !embed.description.is_empty() {
+        out = out.description(&embed.description);
+    }
+    for field in &embed.fields {
+        out = out.field(&field.name, &field.value, false);
+    }
+    if let Some(footer) = &embed.footer {
+        out = out.footer(CreateEmbedFooter::new(footer));
+    }
+    out
+}
+
+/// The 🗑️ button that lets `asker` (or a moderator) delete the message it is on.
+fn delete_button(asker: u64) -> Option<CreateButton> {
+    let id = Action::Delete { asker }.custom_id()?;
+    Some(
+        CreateButton::new(id)
+            .emoji(ReactionType::Unicode("🗑️".into()))
+            .style(ButtonStyle::Secondary),
+    )
+}
+
+/// The button rows under one message of `reply`: the "did you mean" choices (on the first
+/// message only) and the 🗑️ button.
+fn rows(reply: &Reply, first: bool, asker: u64) -> Vec<CreateActionRow> {
+    let mut rows = Vec::new();
+    if first {
+        let choices: Vec<CreateButton> = reply
+            .choices
+            .iter()
+            .filter_map(|c| {
+                let id = Action::Show {
+                    entry: c.entry.clone(),
+                    aspect: c.aspect.clone(),
+                }
+                .custom_id()?;
+                Some(
+                    CreateButton::new(id)
+                        .label(shorten(&c.label, limits::BUTTON_LABEL))
+                        .style(ButtonStyle::Primary),
+                )
+            })
+            .take(ROW)
+            .collect();
+        if !choices.is_empty() {
+            rows.push(CreateActionRow::Buttons(choices));
+        }
+    }
+    rows.extend(delete_row(asker));
+    rows
+}
+
+/// A row holding only the 🗑️ button.
+fn delete_row(asker: u64) -> Option<CreateActionRow> {
+    delete_button(asker).map(|b| CreateActionRow::Buttons(vec![b]))
+}
+
+/// The messages that post `reply` in a channel, each with its buttons and no pings. The
+/// caller makes the first one a Discord reply to the question.
+pub fn channel_messages(reply: &Reply, asker: u64) -> Vec<CreateMessage> {
+    reply
+        .messages
+        .iter()
+        .enumerate()
+        .map(|(i, message)| {
+            let mut out = CreateMessage::new()
+                .embeds(message.embeds.iter().map(embed).collect())
+                .components(rows(reply, i == 0, asker))
+                .allowed_mentions(no_pings());
+            if let Some(content) = &message.content {
+                out = out.content(content);
+            }
+            out
+        })
+        .collect()
+}
+
+/// A plain note as a channel message (the repeat link), with its 🗑️ button and no pings.
+pub fn channel_note(text: &str, asker: u64) -> CreateMessage {
+    CreateMessage::new()
+        .content(shorten(text, limits::CONTENT))
+        .components(delete_row(asker).into_iter().collect())
+        .allowed_mentions(no_pings())
+}
+
+/// `reply` as an interaction response (its first message) and followups (the rest).
+/// Ephemeral responses (seen only by the user) get no 🗑️ button: the user can dismiss them.
+pub fn interaction_messages(
+    reply: &Reply,
+    asker: u64,
+    ephemeral: bool,
+) -> (
+    CreateInteractionResponseMessage,
+    Vec<CreateInteractionResponseFollowup>,
+) {
+    let rows_for = |i: usize| {
+        let mut rows = rows(reply, i == 0, asker);
+        if ephemeral {
+            rows.truncate(usize::from(i == 0 && !reply.choices.is_empty()));
+        }
+        rows
+    };
+    let empty = Message::default();
+    let first = reply.messages.first().unwrap_or(&empty);
+    let mut response = CreateInteractionResponseMessage::new()
+        .embeds(first.embeds.iter().map(embed).collect())
+        .components(rows_for(0))
+        .ephemeral(ephemeral)
+        .allowed_mentions(no_pings());
+    if let Some(content) = &first.content {
+        response = response.content(content);
+    }
+    let followups = reply
+        .messages
+        .iter()
+        .enumerate()
+        .skip(1)
+        .map(|(i, message)| {
+            let mut out = CreateInteractionResponseFollowup::new()
+                .embeds(message.embeds.iter().map(embed).collect())
+                .components(rows_for(i))
+                .ephemeral(ephemeral)
+                .allowed_mentions(no_pings());
+            if let Some(content) = &message.content {
+                out = out.content(content);
+            }
+            out
+        })
+        .collect();
+    (response, followups)
+}
+
+/// A short ephemeral note (cooldown, refusals, errors) as an interaction response.
+pub fn ephemeral_note(text: &str) -> CreateInteractionResponseMessage {
+    CreateInteractionResponseMessage::new()
+        .content(shorten(text, limits::CONTENT))
+        .ephemeral(true)
+        .allowed_mentions(no_pings())
+}
+
+/// How many `/topics` pages `knowledge` fills.
+pub fn topic_pages(knowledge: &Knowledge) -> usize {
+    knowledge.entries.len().div_ceil(TOPICS_PER_PAGE).max(1)
+}
+
+/// Page `page` of `/topics` (clamped to the last page): an embed listing ten entries, with
+/// previous and next buttons.
+pub fn topics_page(knowledge: &Knowledge, page: usize) -> CreateInteractionResponseMessage {
+    let pages = topic_pages(knowledge);
+    let page = page.min(pages - 1);
+    let lines: Vec<String> = knowledge
+        .entries
+        .iter()
+        .skip(page * TOPICS_PER_PAGE)
+        .take(TOPICS_PER_PAGE)
+        .map(|e| {
+            let commands: Vec<String> = e.aspects.iter().map(|a| format!("`/{}`", a.id)).collect();
+            let line = if commands.is_empty() {
+                format!("• {}", e.title())
+            } else {
+                format!("• **{}**: {}", e.title(), commands.join(" "))
+            };
+            shorten(&line, limits::DESCRIPTION / TOPICS_PER_PAGE)
+        })
+        .collect();
+    let listing = CreateEmbed::new()
+        .colour(COLOUR)
+        .title(format!("What I can answer ({}/{pages})", page + 1))
+        .description(lines.join("\n"))
+        .footer(CreateEmbedFooter::new(
+            "Ask with /ask, by mentioning me, or in a DM",
+        ));
+    let button = |label: &str, target: usize, disabled: bool| {
+        CreateButton::new(
+            Action::Topics { page: target }
+                .custom_id()
+                .unwrap_or_default(),
+        )
+        .label(label)
+        .style(ButtonStyle::Secondary)
+        .disabled(disabled)
+    };
+    let nav = CreateActionRow::Buttons(vec![
+        button("◀ Previous", page.saturating_sub(1), page == 0),
+        button("Next ▶", page + 1, page + 1 >= pages),
+    ]);
+    CreateInteractionResponseMessage::new()
+        .embed(listing)
+        .components(vec![nav])
+        .allowed_mentions(no_pings())
+}
+
+/// What `/help` says.
+pub fn help(prefix: &str) -> CreateInteractionResponseMessage {
+    let mut ways = vec![
+        "• `/ask question:` with autocomplete as you type".to_string(),
+        "• mention me with your question, or ask me in a DM".to_string(),
+    ];
+    if !prefix.is_empty() {
+        ways.push(format!("• start a message with `{}`", prefix.trim_end()));
+    }
+    ways.push("• `/topics` lists everything I can answer; each comparison aspect has its own command (e.g. `/learning-curve`)".into());
+    ways.push("• 🗑️ under an answer deletes it (for the asker and moderators)".into());
+    let text = CreateEmbed::new()
+        .colour(COLOUR)
+        .title("How to ask me")
+        .description(ways.join("\n"));
+    CreateInteractionResponseMessage::new()
+        .embed(text)
+        .ephemeral(true)
+        .allowed_mentions(no_pings())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Matching;
+    use crate::Engine;
+    use serde_json::Value;
+    use std::path::Path;
+
+    fn engine() -> Engine {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge");
+        Engine::load(&dir, Matching::default()).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn json<T: serde::Serialize>(value: &T) -> Value {
+        serde_json::to_value(value).unwrap()
+    }
+
+    fn custom_ids(message: &Value) -> Vec<String> {
+        message["components"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|row| row["components"].as_array().cloned().unwrap_or_default())
+            .filter_map(|b| b["custom_id"].as_str().map(str::to_string))
+            .collect()
+    }
+
+    #[test]
+    fn actions_round_trip_and_refuse_foreign_ids() {
+        for action in [
+            Action::Show {
+                entry: "django-vs-flask".into(),
+                aspect: Some("learning-curve".into()),
+            },
+            Action::Show {
+                entry: "what-is-django".into(),
+                aspect: None,
+            },
+            Action::Delete { asker: u64::MAX },
+            Action::Topics { page: 3 },
+        ] {
+            let id = action.custom_id().unwrap();
+            assert_eq!(Action::parse(&id), Some(action), "{id}");
+        }
+        for foreign in [
+            "",
+            "qa",
+            "qa:show:x",
+            "other:delete:1",
+            "qa:delete:me",
+            "qa:topics:1:2",
+        ] {
+            assert_eq!(Action::parse(foreign), None, "{foreign}");
+        }
+        let long = Action::Show {
+            entry: "e".repeat(95),
+            aspect: None,
+        };
+        assert_eq!(long.custom_id(), None);
+    }
+
+    #[test]
+    fn answers_carry_embeds_a_delete_button_and_no_pings() {
+        let engine = engine();
+        let reply = engine
+            .answer_for("django-vs-flask", Some("learning-curve"))
+            .unwrap();
+        let messages = channel_messages(&reply, 42);
+        assert_eq!(messages.len(), 1);
+        let m = json(&messages[0]);
+        assert!(m["embeds"][0]["title"]
+            .as_str()
+            .unwrap()
+            .contains("Learning curve"));
+        assert_eq!(m["embeds"][0]["fields"].as_array().unwrap().len(), 2);
+        assert_eq!(custom_ids(&m), ["qa:delete:42"]);
+        assert_eq!(m["allowed_mentions"]["parse"], serde_json::json!([]));
+    }
+
+    #[test]
+    fn suggestions_become_show_buttons() {
+        // Built by hand: which questions the matcher finds ambiguous is not this module's
+        // concern.
+        let reply = Reply {
+            status: crate::Status::Suggested,
+            messages: vec![Message {
+                content: Some("Did you mean:".into()),
+                embeds: Vec::new(),
+            }],
+            choices: vec![crate::reply::Choice {
+                label: "Django vs Flask — Learning curve".into(),
+                entry: "django-vs-flask".into(),
+                aspect: Some("learning-curve".into()),
+            }],
+        };
+        let m = json(&channel_messages(&reply, 7)[0]);
+        assert_eq!(
+            custom_ids(&m),
+            ["qa:show:django-vs-flask:learning-curve", "qa:delete:7"]
+        );
+        let (response, _) = interaction_messages(&reply, 7, true);
+        let r = json(&response);
+        assert_eq!(custom_ids(&r), ["qa:show:django-vs-flask:learning-curve"]);
+        assert_eq!(r["flags"], 64);
+    }
+
+    #[test]
+    fn long_replies_become_followups() {
+        let text = "word ".repeat(5_000);
+        let reply = Reply {
+            status: crate::Status::Answered,
+            messages: vec![
+                Message {
+                    content: Some(text[..1_000].to_string()),
+                    embeds: Vec::new(),
+                };
+                3
+            ],
+            choices: Vec::new(),
+        };
+        let (response, followups) = interaction_messages(&reply, 1, false);
+        assert_eq!(followups.len(), 2);
+        for value in std::iter::once(json(&response)).chain(followups.iter().map(json)) {
+            assert_eq!(value["allowed_mentions"]["parse"], serde_json::json!([]));
+            assert_eq!(custom_ids(&value), ["qa:delete:1"]);
+        }
+    }
+
+    #[test]
+    fn topics_are_paged_by_ten() {
+        let engine = engine();
+        let k = engine.knowledge();
+        let pages = topic_pages(k);
+        assert_eq!(pages, k.entries.len().div_ceil(10));
+        let first = json(&topics_page(k, 0));
+        let lines = first["embeds"][0]["description"]
+            .as_str()
+            .unwrap()
+            .lines()
+            .count();
+        assert_eq!(lines, k.entries.len().min(10));
+        let nav = &first["components"][0]["components"];
+        assert_eq!(nav[0]["disabled"], true, "no previous page");
+        let last = json(&topics_page(k, usize::MAX));
+        let nav = &last["components"][0]["components"];
+        assert_eq!(nav[1]["disabled"], true, "no next page");
+    }
+}

@@ -1,0 +1,831 @@
+//! The real bot (`qabot::discord::Bot`, the real serenity client) against the fake Discord:
+//! each test starts a fake and a bot pointed at it through `api_base`, acts like Discord
+//! users, and checks what reached the fake. Every test ends with [`finish`], which asserts
+//! that no request was refused by the fake's validation and that every message and
+//! interaction response carried empty allowed mentions.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::sync::Once;
+use std::time::Duration;
+
+use qabot::discord::{commands, Bot, BotError, Registration, ShutdownHandle, Token};
+use qabot::{Config, Engine, Status};
+use serde_json::Value;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use support::fake_discord::{
+    ComponentSpec, FakeDiscord, GatewayRecord, InteractionSpec, MessageSpec, OptionSpec, Recorded,
+};
+
+/// How long any single expectation may take; only reached when something is broken.
+const WAIT: Duration = Duration::from_secs(5);
+
+/// How long a shutdown may take: serenity waits up to 5 s for a shard to confirm it closed
+/// (rarely reached under load), then the bot gives the client 5 s more.
+const SHUTDOWN_WAIT: Duration = Duration::from_secs(15);
+
+/// MANAGE_MESSAGES.
+const MANAGE_MESSAGES: u64 = 1 << 13;
+
+fn shipped_knowledge() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge")
+}
+
+/// Defaults, without the cooldown and channel rate, so tests may ask several questions.
+fn config() -> Config {
+    let mut config = Config::default();
+    config.discord.user_cooldown_secs = 0;
+    config.discord.channel_replies_per_minute = 0;
+    config
+}
+
+/// Keeps reqwest from sending loopback traffic to a proxy configured in the environment.
+fn bypass_proxies() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| std::env::set_var("NO_PROXY", "127.0.0.1,localhost"));
+}
+
+/// A bot running against a fake.
+struct Running {
+    stop: ShutdownHandle,
+    task: JoinHandle<Result<(), BotError>>,
+    registrations: watch::Receiver<Vec<Registration>>,
+}
+
+impl Running {
+    /// The bot on `knowledge`, started and READY.
+    async fn start_with(fake: &FakeDiscord, config: Config, knowledge: &Path) -> Running {
+        bypass_proxies();
+        let engine = Engine::load(knowledge, config.matching.clone()).expect("knowledge loads");
+        let token = Token::parse(FakeDiscord::TOKEN, "test").expect("the fake's token is valid");
+        let bot = Bot::builder(engine, config)
+            .token(token)
+            .api_base(fake.base_url())
+            .build()
+            .expect("bot builds");
+        let stop = bot.shutdown_handle();
+        let registrations = bot.registrations();
+        let task = tokio::spawn(bot.run());
+        fake.wait_ready(WAIT)
+            .await
+            .expect("the bot identifies and gets READY");
+        Running {
+            stop,
+            task,
+            registrations,
+        }
+    }
+
+    async fn start(fake: &FakeDiscord, config: Config) -> Running {
+        Running::start_with(fake, config, &shipped_knowledge()).await
+    }
+
+    /// The registrations done at the first READY, once done.
+    async fn registered(&mut self) -> Vec<Registration> {
+        let done = tokio::time::timeout(WAIT, self.registrations.wait_for(|r| !r.is_empty()))
+            .await
+            .expect("commands checked at READY")
+            .expect("bot alive");
+        done.clone()
+    }
+
+    /// Stops the bot and asserts `run` returned `Ok`.
+    async fn stop(self) {
+        self.stop.shutdown();
+        let ended = tokio::time::timeout(SHUTDOWN_WAIT, self.task)
+            .await
+            .expect("run returns after shutdown");
+        ended.expect("bot task").expect("run returns Ok");
+    }
+}
+
+/// Stops the bot, then checks nothing the bot sent was refused or could ping anyone.
+async fn finish(fake: &FakeDiscord, bot: Running) {
+    bot.stop().await;
+    let rejected = fake.rejected_requests();
+    assert!(rejected.is_empty(), "refused by the fake: {rejected:#?}");
+    let unsafe_mentions = fake.unsafe_mention_requests();
+    assert!(
+        unsafe_mentions.is_empty(),
+        "messages that could ping: {unsafe_mentions:#?}"
+    );
+}
+
+/// A message the bot posted in a channel.
+fn is_post(r: &Recorded) -> bool {
+    r.method == "POST" && r.path.starts_with("/channels/") && r.path.ends_with("/messages")
+}
+
+/// A message the bot posted as a Discord reply to message `id`.
+fn replies_to(id: u64) -> impl Fn(&Recorded) -> bool {
+    move |r| is_post(r) && referenced(r) == Some(id)
+}
+
+fn referenced(r: &Recorded) -> Option<u64> {
+    let body = r.body.as_ref()?;
+    let id = &body["message_reference"]["message_id"];
+    id.as_str()
+        .and_then(|s| s.parse().ok())
+        .or_else(|| id.as_u64())
+}
+
+fn body(r: &Recorded) -> &Value {
+    r.body.as_ref().expect("request has a body")
+}
+
+/// The id of the message the fake created for a request.
+fn created_id(r: &Recorded) -> u64 {
+    r.response.as_ref().expect("response")["id"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .expect("message id")
+}
+
+fn custom_ids(message: &Value) -> Vec<String> {
+    message["components"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|row| row["components"].as_array().cloned().unwrap_or_default())
+        .filter_map(|b| b["custom_id"].as_str().map(str::to_string))
+        .collect()
+}
+
+/// The interaction callback for interaction `id`.
+async fn callback(fake: &FakeDiscord, id: u64) -> Value {
+    let path = format!("/interactions/{id}/");
+    let request = fake
+        .wait_for_request(|r| r.is("POST", &path), WAIT)
+        .await
+        .unwrap_or_else(|| panic!("no callback for interaction {id}"));
+    assert_eq!(request.status, 204, "callback accepted: {request:#?}");
+    request.body.expect("callback body")
+}
+
+fn shipped_engine() -> Engine {
+    Engine::load(&shipped_knowledge(), config().matching).expect("knowledge loads")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mention_is_answered_with_the_aspect_embed_as_a_reply() {
+    let fake = FakeDiscord::start().await;
+    let bot = Running::start(&fake, config()).await;
+
+    let question =
+        MessageSpec::guild("which is easier to learn, django or flask?").mentioning_bot();
+    let asked = fake.send_message(question).await;
+    let reply = fake
+        .wait_for_request(replies_to(asked), WAIT)
+        .await
+        .expect("a reply to the question");
+    assert_eq!(reply.status, 200);
+    let embed = &body(&reply)["embeds"][0];
+    let title = embed["title"].as_str().expect("title");
+    assert!(title.contains("Learning curve"), "{title}");
+    let fields: Vec<&str> = embed["fields"]
+        .as_array()
+        .expect("fields")
+        .iter()
+        .filter_map(|f| f["name"].as_str())
+        .collect();
+    assert_eq!(fields, ["Django", "Flask"], "one field per subject");
+    assert_eq!(
+        custom_ids(body(&reply)),
+        [format!("qa:delete:{}", FakeDiscord::USER_ID)]
+    );
+    finish(&fake, bot).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dms_and_the_prefix_are_answered_and_unknowns_point_to_topics() {
+    let fake = FakeDiscord::start().await;
+    let bot = Running::start(&fake, config()).await;
+
+    let dm = fake
+        .send_message(MessageSpec::dm("How do I install Django?"))
+        .await;
+    let reply = fake
+        .wait_for_request(replies_to(dm), WAIT)
+        .await
+        .expect("DM answered");
+    assert_eq!(
+        reply.path,
+        format!("/channels/{}/messages", FakeDiscord::DM_CHANNEL_ID)
+    );
+    assert!(body(&reply)["embeds"][0]["title"].is_string());
+
+    let prefixed = fake
+        .send_message(MessageSpec::guild("?ask what is django?"))
+        .await;
+    let reply = fake
+        .wait_for_request(replies_to(prefixed), WAIT)
+        .await
+        .expect("prefix answered");
+    assert!(body(&reply)["embeds"][0]["title"].is_string());
+
+    let unknown = MessageSpec::guild("who wants to play chess?").mentioning_bot();
+    let unknown = fake.send_message(unknown).await;
+    let reply = fake
+        .wait_for_request(replies_to(unknown), WAIT)
+        .await
+        .expect("an addressed unknown question gets a note");
+    assert_eq!(body(&reply)["content"], qabot::reply::NO_ANSWER);
+    finish(&fake, bot).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auto_answer_channel_answers_on_topic_and_ignores_off_topic() {
+    let fake = FakeDiscord::start().await;
+    let mut config = config();
+    config.discord.auto_answer_channels = vec![FakeDiscord::CHANNEL_ID];
+    let bot = Running::start(&fake, config).await;
+
+    let off_topic = fake
+        .send_message(MessageSpec::guild("who wants to play chess?"))
+        .await;
+    let statement = fake
+        .send_message(MessageSpec::guild("I installed django yesterday"))
+        .await;
+    let on_topic = fake
+        .send_message(MessageSpec::guild("How do I install Django?"))
+        .await;
+    let first = fake
+        .wait_for_request(is_post, WAIT)
+        .await
+        .expect("the on-topic question is answered");
+    assert_eq!(referenced(&first), Some(on_topic), "{first:#?}");
+    let replied: Vec<Option<u64>> = fake
+        .requests()
+        .iter()
+        .filter(|r| is_post(r))
+        .map(referenced)
+        .collect();
+    assert!(!replied.contains(&Some(off_topic)) && !replied.contains(&Some(statement)));
+    finish(&fake, bot).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bots_webhooks_and_itself_are_ignored() {
+    let fake = FakeDiscord::start().await;
+    let mut config = config();
+    config.discord.auto_answer_channels = vec![FakeDiscord::CHANNEL_ID];
+    let bot = Running::start(&fake, config).await;
+
+    let question = "How do I install Django?";
+    fake.send_message(
+        MessageSpec::guild(question)
+            .mentioning_bot()
+            .by_bot()
+            .author(77, "otherbot"),
+    )
+    .await;
+    fake.send_message(MessageSpec::guild(question).via_webhook(78))
+        .await;
+    fake.send_message(
+        MessageSpec::guild(question)
+            .author(FakeDiscord::BOT_USER_ID, FakeDiscord::BOT_NAME)
+            .by_bot(),
+    )
+    .await;
+    let human = fake.send_message(MessageSpec::guild(question)).await;
+    let first = fake
+        .wait_for_request(is_post, WAIT)
+        .await
+        .expect("the human is answered");
+    assert_eq!(referenced(&first), Some(human));
+    finish(&fake, bot).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_slash_command_is_registered_valid_and_answered() {
+    let fake = FakeDiscord::start().await;
+    let mut bot = Running::start(&fake, config()).await;
+    let done = bot.registered().await;
+    assert_eq!(
+        done,
+        [Registration {
+            guild: None,
+            updated: true
+        }]
+    );
+
+    let engine = shipped_engine();
+    let set = commands::command_set(engine.knowledge());
+    let registered: Vec<String> = fake
+        .global_commands()
+        .iter()
+        .filter_map(|c| c["name"].as_str().map(str::to_string))
+        .collect();
+    let wanted: Vec<String> = set.iter().map(|c| c.name.clone()).collect();
+    assert_eq!(registered, wanted);
+
+    for (aspect, entries) in engine.knowledge().aspect_commands() {
+        let id = fake
+            .send_slash_command(InteractionSpec::guild(&aspect))
+            .await;
+        let response = callback(&fake, id).await;
+        assert_eq!(response["type"], 4, "/{aspect}");
+        let title = response["data"]["embeds"][0]["title"]
+            .as_str()
+            .expect("title");
+        let expected = entries[0].aspect(&aspect).expect("aspect").title.clone();
+        assert!(title.contains(&expected), "/{aspect}: {title}");
+        assert!(
+            title.starts_with(&entries[0].title()),
+            "/{aspect} defaults to the first"
+        );
+    }
+    let chosen = InteractionSpec::guild("learning-curve")
+        .option(OptionSpec::string("topic", "django-vs-fastapi"));
+    let response = callback(&fake, fake.send_slash_command(chosen).await).await;
+    let title = response["data"]["embeds"][0]["title"]
+        .as_str()
+        .expect("title");
+    assert!(title.starts_with("Django vs FastAPI"), "{title}");
+
+    let ask = InteractionSpec::guild("ask").option(OptionSpec::string(
+        "question",
+        "which is easier to learn, django or flask?",
+    ));
+    let response = callback(&fake, fake.send_slash_command(ask).await).await;
+    assert_eq!(response["type"], 4);
+    let title = response["data"]["embeds"][0]["title"]
+        .as_str()
+        .expect("title");
+    assert!(title.contains("Learning curve"), "{title}");
+
+    let topics = callback(
+        &fake,
+        fake.send_slash_command(InteractionSpec::guild("topics"))
+            .await,
+    )
+    .await;
+    assert_eq!(topics["type"], 4);
+    assert!(custom_ids(&topics["data"]).contains(&"qa:topics:1".to_string()));
+
+    let help = callback(
+        &fake,
+        fake.send_slash_command(InteractionSpec::dm("help")).await,
+    )
+    .await;
+    assert_eq!(help["data"]["flags"], 64, "help is ephemeral");
+    finish(&fake, bot).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn topics_pages_turn_with_buttons() {
+    let fake = FakeDiscord::start().await;
+    let bot = Running::start(&fake, config()).await;
+    let id = fake
+        .send_slash_command(InteractionSpec::guild("topics"))
+        .await;
+    let first = callback(&fake, id).await;
+    let title = first["data"]["embeds"][0]["title"].as_str().expect("title");
+    assert!(title.ends_with("(1/2)"), "{title}");
+
+    // Click "next" on the response message, as stored by the fake.
+    let http = serenity::all::HttpBuilder::new(FakeDiscord::TOKEN)
+        .proxy(fake.base_url())
+        .ratelimiter_disabled(true)
+        .application_id(serenity::all::ApplicationId::new(
+            FakeDiscord::APPLICATION_ID,
+        ))
+        .build();
+    let token = fake.interaction_token(id).expect("token");
+    let message = http
+        .get_original_interaction_response(&token)
+        .await
+        .expect("response message");
+    let click = fake
+        .send_component(ComponentSpec::button("qa:topics:1", message.id.get()))
+        .await;
+    let next = callback(&fake, click).await;
+    assert_eq!(next["type"], 7, "the page is updated in place");
+    let title = next["data"]["embeds"][0]["title"].as_str().expect("title");
+    assert!(title.ends_with("(2/2)"), "{title}");
+    finish(&fake, bot).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn autocomplete_offers_matching_questions() {
+    let fake = FakeDiscord::start().await;
+    let bot = Running::start(&fake, config()).await;
+    let typing =
+        InteractionSpec::guild("ask").option(OptionSpec::string("question", "flask").focused());
+    let response = callback(&fake, fake.send_autocomplete(typing).await).await;
+    assert_eq!(response["type"], 8);
+    let choices = response["data"]["choices"].as_array().expect("choices");
+    assert!(!choices.is_empty() && choices.len() <= 25, "{choices:?}");
+    for choice in choices {
+        let name = choice["name"].as_str().expect("name");
+        assert!(name.chars().count() <= 100);
+        assert_eq!(choice["value"], choice["name"]);
+    }
+    assert!(choices.iter().any(|c| c["name"]
+        .as_str()
+        .is_some_and(|n| n.to_lowercase().contains("flask"))));
+    finish(&fake, bot).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unchanged_commands_are_not_sent_again() {
+    let fake = FakeDiscord::start().await;
+    let mut first = Running::start(&fake, config()).await;
+    assert!(first.registered().await[0].updated);
+    first.stop().await;
+
+    let mut second = Running::start(&fake, config()).await;
+    assert_eq!(
+        second.registered().await,
+        [Registration {
+            guild: None,
+            updated: false
+        }]
+    );
+    let puts = fake.requests().iter().filter(|r| r.method == "PUT").count();
+    let gets = fake
+        .requests()
+        .iter()
+        .filter(|r| {
+            r.is(
+                "GET",
+                &format!("/applications/{}/commands", FakeDiscord::APPLICATION_ID),
+            )
+        })
+        .count();
+    assert_eq!((puts, gets), (1, 2), "one PUT in all; each start GETs");
+    finish(&fake, second).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guild_commands_go_to_the_configured_guilds() {
+    let fake = FakeDiscord::start().await;
+    let mut config = config();
+    config.discord.guilds = vec![FakeDiscord::GUILD_ID];
+    let mut bot = Running::start(&fake, config).await;
+    assert_eq!(
+        bot.registered().await,
+        [Registration {
+            guild: Some(FakeDiscord::GUILD_ID),
+            updated: true
+        }]
+    );
+    assert!(fake.global_commands().is_empty());
+    assert!(!fake.guild_commands(FakeDiscord::GUILD_ID).is_empty());
+    finish(&fake, bot).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_huge_answer_is_split_within_limits() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sentence = "The tortoise walked on, slowly but without stopping, past the sleeping hare. ";
+    let mut answer = String::new();
+    while answer.len() < 20_000 {
+        answer.push_str(&sentence.repeat(8));
+        answer.push_str("\n\n");
+    }
+    let answer = &answer[..20_000];
+    let question = "Tell me the whole saga of the tortoise";
+    std::fs::write(
+        dir.path().join("huge.toml"),
+        format!(
+            "[[entry]]\nid = \"huge-story\"\nquestion = \"{question}\"\nanswer = '''{answer}'''\n"
+        ),
+    )
+    .expect("write knowledge");
+    let engine = Engine::load(dir.path(), config().matching).expect("loads");
+    let parts = engine.ask(question).reply.messages.len();
+    assert!(
+        parts >= 3,
+        "20,000 characters need several messages, got {parts}"
+    );
+
+    let fake = FakeDiscord::start().await;
+    let bot = Running::start_with(&fake, config(), dir.path()).await;
+    let asked = fake
+        .send_message(MessageSpec::guild(question).mentioning_bot())
+        .await;
+    let posts = fake
+        .wait_for_requests(is_post, parts, WAIT)
+        .await
+        .expect("every part is posted");
+    assert_eq!(
+        referenced(&posts[0]),
+        Some(asked),
+        "the first part replies to the question"
+    );
+    let mut total = 0;
+    for post in &posts {
+        assert_eq!(post.status, 200, "{post:#?}");
+        for embed in body(post)["embeds"].as_array().expect("embeds") {
+            total += embed["description"].as_str().unwrap_or_default().len();
+        }
+    }
+    assert!(
+        total >= 19_900,
+        "the whole answer arrives ({total} characters)"
+    );
+    finish(&fake, bot).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cooldown_holds_under_a_burst() {
+    let fake = FakeDiscord::start().await;
+    let mut config = config();
+    config.discord.user_cooldown_secs = 60;
+    let bot = Running::start(&fake, config).await;
+
+    let mut burst = Vec::new();
+    for _ in 0..50 {
+        let spec = MessageSpec::guild("How do I install Django?").mentioning_bot();
+        burst.push(fake.send_message(spec).await);
+    }
+    let from_burst =
+        |r: &Recorded| is_post(r) && referenced(r).is_some_and(|id| burst.contains(&id));
+    fake.wait_for_request(&from_burst, WAIT)
+        .await
+        .expect("one reply to the burst");
+    // Another user is not held by alice's cooldown; once they are answered, every burst
+    // message has long been handled.
+    let bob = MessageSpec::guild("What is Flask?")
+        .mentioning_bot()
+        .author(FakeDiscord::USER_ID + 1, "bob");
+    let bob = fake.send_message(bob).await;
+    fake.wait_for_request(replies_to(bob), WAIT)
+        .await
+        .expect("bob answered");
+    let replies = fake.requests().iter().filter(|r| from_burst(r)).count();
+    assert_eq!(replies, 1, "exactly one reply within the cooldown");
+
+    // A slash command over the cooldown gets an ephemeral note.
+    let ask =
+        InteractionSpec::guild("ask").option(OptionSpec::string("question", "What is Django?"));
+    let response = callback(&fake, fake.send_slash_command(ask).await).await;
+    assert_eq!(response["data"]["flags"], 64);
+    let note = response["data"]["content"].as_str().expect("content");
+    assert!(note.contains("Slow down"), "{note}");
+    finish(&fake, bot).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_repeated_answer_links_to_the_earlier_one() {
+    let fake = FakeDiscord::start().await;
+    let bot = Running::start(&fake, config()).await;
+    let first = fake
+        .send_message(MessageSpec::guild("What is Django?").mentioning_bot())
+        .await;
+    let answer = fake
+        .wait_for_request(replies_to(first), WAIT)
+        .await
+        .expect("answered");
+    let answer_id = created_id(&answer);
+    let again = MessageSpec::guild("what is django?")
+        .mentioning_bot()
+        .author(FakeDiscord::USER_ID + 1, "bob");
+    let again = fake.send_message(again).await;
+    let link = fake
+        .wait_for_request(replies_to(again), WAIT)
+        .await
+        .expect("linked");
+    let content = body(&link)["content"].as_str().expect("a short note");
+    // The link goes to the answer, or (if the repeat came while the answer was still being
+    // posted) to the first question, right above the answer.
+    let url = |id: u64| {
+        format!(
+            "https://discord.com/channels/{}/{}/{id}",
+            FakeDiscord::GUILD_ID,
+            FakeDiscord::CHANNEL_ID
+        )
+    };
+    assert!(
+        content.contains(&url(answer_id)) || content.contains(&url(first)),
+        "{content}"
+    );
+    assert!(body(&link)["embeds"].as_array().is_none_or(Vec::is_empty));
+    finish(&fake, bot).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn suggestion_buttons_show_the_chosen_answer() {
+    let question = "testing deployment";
+    let engine = shipped_engine();
+    let expected = engine.ask(question);
+    assert_eq!(
+        expected.decision.status,
+        Status::Suggested,
+        "pick another ambiguous question for this test"
+    );
+    let choice = &expected.reply.choices[0];
+
+    let fake = FakeDiscord::start().await;
+    let bot = Running::start(&fake, config()).await;
+    let asked = fake
+        .send_message(MessageSpec::guild(question).mentioning_bot())
+        .await;
+    let suggestion = fake
+        .wait_for_request(replies_to(asked), WAIT)
+        .await
+        .expect("suggested");
+    let ids = custom_ids(body(&suggestion));
+    let show = format!(
+        "qa:show:{}:{}",
+        choice.entry,
+        choice.aspect.as_deref().unwrap_or("-")
+    );
+    assert_eq!(ids[0], show, "{ids:?}");
+    assert!(ids.contains(&format!("qa:delete:{}", FakeDiscord::USER_ID)));
+
+    let click = fake
+        .send_component(ComponentSpec::button(&show, created_id(&suggestion)))
+        .await;
+    let response = callback(&fake, click).await;
+    assert_eq!(response["type"], 4);
+    let chosen = engine
+        .answer_for(&choice.entry, choice.aspect.as_deref())
+        .expect("choice exists");
+    assert_eq!(
+        response["data"]["embeds"][0]["title"],
+        chosen.messages[0].embeds[0].title.as_str()
+    );
+    finish(&fake, bot).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_trash_button_deletes_for_the_asker_and_moderators_only() {
+    let fake = FakeDiscord::start().await;
+    let bot = Running::start(&fake, config()).await;
+    let asked = fake
+        .send_message(MessageSpec::guild("What is Django?").mentioning_bot())
+        .await;
+    let answer = fake
+        .wait_for_request(replies_to(asked), WAIT)
+        .await
+        .expect("answered");
+    let answer_id = created_id(&answer);
+    let delete = format!("qa:delete:{}", FakeDiscord::USER_ID);
+
+    let stranger = ComponentSpec::button(&delete, answer_id).user(999, "mallory");
+    let refused = callback(&fake, fake.send_component(stranger).await).await;
+    assert_eq!(refused["data"]["flags"], 64);
+    assert!(refused["data"]["content"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("Only the person who asked"));
+    assert!(fake.message(answer_id).is_some());
+
+    let click = fake
+        .send_component(ComponentSpec::button(&delete, answer_id))
+        .await;
+    assert_eq!(callback(&fake, click).await["type"], 6);
+    let path = format!("/channels/{}/messages/{answer_id}", FakeDiscord::CHANNEL_ID);
+    fake.wait_for_request(|r| r.is("DELETE", &path), WAIT)
+        .await
+        .expect("deleted");
+    assert!(fake.message(answer_id).is_none());
+
+    // A moderator may delete someone else's answer.
+    let asked = fake
+        .send_message(MessageSpec::guild("What is Flask?").mentioning_bot())
+        .await;
+    let answer = fake
+        .wait_for_request(replies_to(asked), WAIT)
+        .await
+        .expect("answered");
+    let answer_id = created_id(&answer);
+    let mut moderator = ComponentSpec::button(&delete, answer_id).user(998, "mod");
+    moderator.permissions |= MANAGE_MESSAGES;
+    assert_eq!(
+        callback(&fake, fake.send_component(moderator).await).await["type"],
+        6
+    );
+    let path = format!("/channels/{}/messages/{answer_id}", FakeDiscord::CHANNEL_ID);
+    fake.wait_for_request(|r| r.is("DELETE", &path), WAIT)
+        .await
+        .expect("deleted by a moderator");
+    finish(&fake, bot).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_message_content_intent_falls_back_to_mentions() {
+    let fake = FakeDiscord::start().await;
+    fake.set_message_content_allowed(false);
+    let bot = Running::start(&fake, config()).await;
+    let identifies = fake.identifies();
+    assert_eq!(identifies.len(), 2, "refused once, then reconnected");
+    let intents = |i: usize| identifies[i]["d"]["intents"].as_u64().expect("intents");
+    assert_ne!(intents(0) & (1 << 15), 0, "asked for message content first");
+    assert_eq!(intents(1) & (1 << 15), 0, "then did without");
+    assert!(fake
+        .gateway_events()
+        .iter()
+        .any(|e| matches!(e, GatewayRecord::ServerClosed { code: 4014, .. })));
+
+    let asked = fake
+        .send_message(
+            MessageSpec::guild("which is easier to learn, django or flask?").mentioning_bot(),
+        )
+        .await;
+    let reply = fake
+        .wait_for_request(replies_to(asked), WAIT)
+        .await
+        .expect("mentions still work");
+    let title = body(&reply)["embeds"][0]["title"].as_str().expect("title");
+    assert!(title.contains("Learning curve"), "{title}");
+    finish(&fake, bot).await;
+}
+
+/// Runs the built binary with `args` and `env` (DISCORD_TOKEN and QABOT_API_PROXY unset
+/// unless given), from the package root.
+async fn qabot(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_qabot"));
+    command
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("DISCORD_TOKEN")
+        .env_remove("QABOT_API_PROXY")
+        .env("NO_PROXY", "127.0.0.1,localhost");
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    tokio::task::spawn_blocking(move || command.output().expect("qabot runs"))
+        .await
+        .expect("join")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_without_a_usable_token_exits_2_and_never_prints_it() {
+    let missing = qabot(&["run"], &[]).await;
+    assert_eq!(missing.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&missing.stderr);
+    assert!(
+        stderr.contains("DISCORD_TOKEN") && stderr.contains("developers/applications"),
+        "{stderr}"
+    );
+
+    let secret = "SeCrEt-part of a pasted token";
+    let malformed = qabot(&["run"], &[("DISCORD_TOKEN", secret)]).await;
+    assert_eq!(malformed.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&malformed.stderr);
+    assert!(
+        stderr.contains("malformed") && !stderr.contains("SeCrEt"),
+        "{stderr}"
+    );
+
+    let fake = FakeDiscord::start().await;
+    let wrong = "well-formed-but-wrong.token-value";
+    let rejected = qabot(
+        &["run"],
+        &[
+            ("DISCORD_TOKEN", wrong),
+            ("QABOT_API_PROXY", &fake.base_url()),
+        ],
+    )
+    .await;
+    assert_eq!(rejected.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&rejected.stderr);
+    assert!(
+        stderr.contains("401") && !stderr.contains(wrong),
+        "{stderr}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invite_prints_the_oauth_url_from_config_or_discord() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("qabot.toml");
+    std::fs::write(&config, "[discord]\napplication_id = 42\n").expect("config");
+    let out = qabot(
+        &["invite", "--config", config.to_str().expect("utf-8")],
+        &[],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "https://discord.com/oauth2/authorize?client_id=42&scope=bot%20applications.commands&permissions=274877991936"
+    );
+
+    let fake = FakeDiscord::start().await;
+    let out = qabot(
+        &["invite"],
+        &[
+            ("DISCORD_TOKEN", FakeDiscord::TOKEN),
+            ("QABOT_API_PROXY", &fake.base_url()),
+        ],
+    )
+    .await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let url = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        url.contains(&format!("client_id={}&", FakeDiscord::APPLICATION_ID)),
+        "{url}"
+    );
+}
