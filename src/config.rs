@@ -37,6 +37,9 @@ pub struct Misses {
     pub keep: usize,
     /// Record who asked (off: questions only).
     pub record_user_ids: bool,
+    /// The JSONL file where "Add as alternate question…" writes moderators' picks for review;
+    /// never the live knowledge, so nothing changes until the owner edits it. `""`: off.
+    pub pending_path: PathBuf,
 }
 
 impl Default for Misses {
@@ -46,6 +49,7 @@ impl Default for Misses {
             max_bytes: 5 * 1024 * 1024,
             keep: 3,
             record_user_ids: false,
+            pending_path: PathBuf::from("data/pending-alternates.jsonl"),
         }
     }
 }
@@ -112,6 +116,18 @@ pub struct Discord {
     pub repeat_window_secs: u64,
     /// User ids allowed to run admin commands (`/reload`) besides Manage Server members.
     pub admins: Vec<u64>,
+    /// Reload the knowledge and config by itself when their files change (polled every
+    /// second, applied once they have stayed unchanged for one more second, so a save in
+    /// several writes is read whole). `/reload` and SIGHUP work either way.
+    pub watch: bool,
+    /// Guilds the bot may be in; it leaves any other (at READY and when added). Empty: any
+    /// guild. For a private bot whose invite link could leak.
+    pub allowed_guilds: Vec<u64>,
+    /// 👍/👎 buttons under answers, so askers can tell the owner which answers miss.
+    pub feedback_buttons: bool,
+    /// Where to serve Prometheus metrics (`GET /metrics`): an IP address and port such as
+    /// `127.0.0.1:9100`; off when unset, since it is an open port.
+    pub metrics_addr: Option<std::net::SocketAddr>,
 }
 
 impl Default for Discord {
@@ -129,6 +145,10 @@ impl Default for Discord {
             channel_replies_per_minute: 20,
             repeat_window_secs: 300,
             admins: Vec::new(),
+            watch: false,
+            allowed_guilds: Vec::new(),
+            feedback_buttons: true,
+            metrics_addr: None,
         }
     }
 }
@@ -240,6 +260,11 @@ mod tests {
             "channel_replies_per_minute",
             "repeat_window_secs",
             "admins",
+            "watch",
+            "allowed_guilds",
+            "feedback_buttons",
+            "metrics_addr",
+            "pending_path",
         ] {
             assert!(
                 text.contains(&format!("{key} =")),
@@ -268,6 +293,11 @@ mod tests {
                 "above",
             ),
             ("[discord]\napi_proxy = \"localhost:1\"\n", "2:1", "http://"),
+            (
+                "[discord]\nmetrics_addr = \"localhost:9100\"\n",
+                "2:16",
+                "socket address",
+            ),
         ];
         for (text, at, fragment) in cases {
             let err = Config::parse(Path::new("c.toml"), text).unwrap_err();

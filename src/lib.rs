@@ -12,6 +12,7 @@ pub mod index;
 pub mod knowledge;
 pub mod live;
 pub mod matcher;
+pub mod metrics;
 pub mod misses;
 pub mod problem;
 pub mod reply;

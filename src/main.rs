@@ -51,11 +51,16 @@ struct Paths {
 const DEFAULT_CONFIG: &str = "config/qabot.toml";
 
 impl Paths {
-    fn config(&self) -> anyhow::Result<Config> {
-        let (path, required) = match &self.config {
+    /// The config file, and whether it must exist.
+    fn config_path(&self) -> (&Path, bool) {
+        match &self.config {
             Some(p) => (p.as_path(), true),
             None => (Path::new(DEFAULT_CONFIG), false),
-        };
+        }
+    }
+
+    fn config(&self) -> anyhow::Result<Config> {
+        let (path, required) = self.config_path();
         Config::load(path, required).map_err(|p| anyhow::anyhow!("{p}"))
     }
 
@@ -306,34 +311,74 @@ struct InviteArgs {
 }
 
 /// `qabot run`: the Discord bot, until Ctrl-C or SIGTERM.
+///
+/// SIGHUP reloads the knowledge and config as `/reload` does. SIGINT or SIGTERM stops taking
+/// questions, lets the replies in flight finish (at most 5 s), closes the gateway and exits 0.
 fn run(paths: &Paths) -> anyhow::Result<ExitCode> {
     init_logging();
-    let config = paths.config()?;
-    let engine = paths.engine()?;
-    let bot = qabot::discord::Bot::builder(engine, config).build()?;
+    let (config_path, required) = paths.config_path();
+    let live = qabot::live::Live::load(&paths.knowledge, config_path, required).map_err(|p| {
+        anyhow::anyhow!("{p}\n(run `qabot check` for every problem; fix them and try again)")
+    })?;
+    let bot = qabot::discord::Bot::from_live(std::sync::Arc::new(live)).build()?;
     let stop = bot.shutdown_handle();
+    let reload = bot.reload_handle();
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async move {
         tokio::spawn(async move {
             shutdown_signal().await;
-            tracing::info!("shutting down");
+            tracing::info!("shutting down: finishing the replies in flight");
             stop.shutdown();
         });
+        tokio::spawn(reload_on_hangup(reload));
         bot.run().await
     })?;
+    // Logs go to unbuffered standard error: once this line is out, everything is.
+    tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
 }
 
+/// Reloads on each SIGHUP (what `systemctl reload` and `kill -HUP` send); the outcome is
+/// logged by the reload itself.
+async fn reload_on_hangup(reload: qabot::discord::ReloadHandle) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut hangups = match signal(SignalKind::hangup()) {
+            Ok(hangups) => hangups,
+            Err(e) => {
+                tracing::warn!("cannot listen for SIGHUP, reload with /reload instead: {e}");
+                return;
+            }
+        };
+        while hangups.recv().await.is_some() {
+            tracing::info!("SIGHUP: reloading the knowledge");
+            let _ = reload.reload().await;
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = reload;
+}
+
 /// Logs to standard error; `RUST_LOG` overrides the level (default: qabot's info, serenity's
-/// warnings).
+/// warnings), except that the websocket library never logs below debug: its trace output
+/// dumps every frame, IDENTIFY and its token included.
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,serenity=warn"));
+    let filter = NO_SECRETS_IN_TRACES
+        .iter()
+        .filter_map(|directive| directive.parse().ok())
+        .fold(filter, tracing_subscriber::EnvFilter::add_directive);
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .init();
 }
+
+/// Log targets whose trace output carries the token (frame dumps), capped whatever `RUST_LOG`
+/// says; the token-leak test runs the bot with `RUST_LOG=trace` to keep this list complete.
+const NO_SECRETS_IN_TRACES: &[&str] = &["tungstenite=debug", "tokio_tungstenite=debug"];
 
 /// Resolves on Ctrl-C, or SIGTERM (what `docker stop` and systemd send).
 async fn shutdown_signal() {

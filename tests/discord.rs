@@ -6,6 +6,7 @@
 
 mod support;
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Once;
 use std::time::Duration;
@@ -34,11 +35,14 @@ fn shipped_knowledge() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge")
 }
 
-/// Defaults, without the cooldown and channel rate, so tests may ask several questions.
+/// Defaults, without the cooldown and channel rate, so tests may ask several questions, and
+/// without the feedback files, so they leave nothing behind (tests of those set a temp path).
 fn config() -> Config {
     let mut config = Config::default();
     config.discord.user_cooldown_secs = 0;
     config.discord.channel_replies_per_minute = 0;
+    config.misses.path = PathBuf::new();
+    config.misses.pending_path = PathBuf::new();
     config
 }
 
@@ -53,6 +57,9 @@ struct Running {
     stop: ShutdownHandle,
     task: JoinHandle<Result<(), BotError>>,
     registrations: watch::Receiver<Vec<Registration>>,
+    /// Feedback records written so far.
+    written: watch::Receiver<u64>,
+    metrics_addr: Option<SocketAddr>,
 }
 
 impl Running {
@@ -68,6 +75,8 @@ impl Running {
             .expect("bot builds");
         let stop = bot.shutdown_handle();
         let registrations = bot.registrations();
+        let written = bot.feedback_written();
+        let metrics_addr = bot.metrics_addr();
         let task = tokio::spawn(bot.run());
         fake.wait_ready(WAIT)
             .await
@@ -76,7 +85,17 @@ impl Running {
             stop,
             task,
             registrations,
+            written,
+            metrics_addr,
         }
+    }
+
+    /// Waits until the feedback writer has finished `n` records in all.
+    async fn written(&mut self, n: u64) {
+        tokio::time::timeout(WAIT, self.written.wait_for(|w| *w >= n))
+            .await
+            .expect("feedback written")
+            .expect("bot alive");
     }
 
     async fn start(fake: &FakeDiscord, config: Config) -> Running {
@@ -194,7 +213,11 @@ async fn mention_is_answered_with_the_aspect_embed_as_a_reply() {
     assert_eq!(fields, ["Django", "Flask"], "one field per subject");
     assert_eq!(
         custom_ids(body(&reply)),
-        [format!("qa:delete:{}", FakeDiscord::USER_ID)]
+        [
+            "qa:vote:up:django-vs-flask:learning-curve".to_string(),
+            "qa:vote:down:django-vs-flask:learning-curve".to_string(),
+            format!("qa:delete:{}", FakeDiscord::USER_ID)
+        ]
     );
     finish(&fake, bot).await;
 }
@@ -828,4 +851,327 @@ async fn invite_prints_the_oauth_url_from_config_or_discord() {
         url.contains(&format!("client_id={}&", FakeDiscord::APPLICATION_ID)),
         "{url}"
     );
+}
+
+/// The records of the misses log at `path`.
+fn misses(path: &Path) -> Vec<qabot::misses::Record> {
+    qabot::misses::read(path)
+}
+
+/// A question the shipped knowledge has nothing for.
+const UNKNOWN: &str = "what is the airspeed of an unladen swallow?";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn addressed_misses_are_logged_without_user_ids_unless_turned_on() {
+    assert_eq!(shipped_engine().ask(UNKNOWN).decision.status, Status::None);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let log = dir.path().join("misses.jsonl");
+    let mut config = config();
+    config.misses.path = log.clone();
+    config.discord.auto_answer_channels = vec![FakeDiscord::CHANNEL_ID];
+    let fake = FakeDiscord::start().await;
+    let mut bot = Running::start(&fake, config.clone()).await;
+
+    // Unaddressed in an auto-answer channel: silent, and not logged. Sent first, so had it
+    // been logged it would be the first record.
+    fake.send_message(MessageSpec::guild(UNKNOWN)).await;
+    let asked = fake
+        .send_message(MessageSpec::guild(UNKNOWN).mentioning_bot())
+        .await;
+    fake.wait_for_request(replies_to(asked), WAIT)
+        .await
+        .expect("the addressed question gets a note");
+    bot.written(1).await;
+    let records = misses(&log);
+    assert_eq!(records.len(), 1, "{records:#?}");
+    assert_eq!(records[0].question, UNKNOWN, "logged without the mention");
+    assert_eq!(records[0].outcome, "none");
+    assert_eq!(records[0].user, None, "no user ids by default");
+    bot.stop().await;
+
+    config.misses.record_user_ids = true;
+    let mut bot = Running::start(&fake, config).await;
+    let asked = fake
+        .send_message(MessageSpec::guild(format!("?ask {UNKNOWN}")))
+        .await;
+    fake.wait_for_request(replies_to(asked), WAIT)
+        .await
+        .expect("the prefixed question gets a note");
+    bot.written(1).await;
+    let records = misses(&log);
+    assert_eq!(records.len(), 2, "{records:#?}");
+    assert_eq!(records[1].question, UNKNOWN);
+    assert_eq!(records[1].user, Some(FakeDiscord::USER_ID));
+    finish(&fake, bot).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thumbs_down_logs_the_answer_with_its_question_and_thumbs_up_only_thanks() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let log = dir.path().join("misses.jsonl");
+    let mut config = config();
+    config.misses.path = log.clone();
+    let fake = FakeDiscord::start().await;
+    let mut bot = Running::start(&fake, config).await;
+    let question = "which is easier to learn, django or flask?";
+    let asked = fake
+        .send_message(MessageSpec::guild(question).mentioning_bot())
+        .await;
+    let answer = fake
+        .wait_for_request(replies_to(asked), WAIT)
+        .await
+        .expect("answered");
+    let ids = custom_ids(body(&answer));
+    assert_eq!(ids.len(), 3, "👍 👎 🗑️ in one row: {ids:?}");
+
+    // 👍 first: had it been logged, it would be the first record.
+    for id in &ids[..2] {
+        let click = fake
+            .send_component(ComponentSpec::button(id, created_id(&answer)))
+            .await;
+        let thanks = callback(&fake, click).await;
+        assert_eq!(thanks["type"], 4);
+        assert_eq!(
+            thanks["data"]["flags"], 64,
+            "only the voter sees the thanks"
+        );
+        let text = thanks["data"]["content"].as_str().unwrap_or_default();
+        assert!(text.contains("Thanks for the feedback"), "{text}");
+    }
+    bot.written(1).await;
+    let records = misses(&log);
+    assert_eq!(records.len(), 1, "{records:#?}");
+    let down = &records[0];
+    assert_eq!(down.outcome, "thumbs-down");
+    assert_eq!(down.question, question);
+    assert_eq!(down.entry.as_deref(), Some("django-vs-flask"));
+    assert_eq!(down.aspect.as_deref(), Some("learning-curve"));
+    assert_eq!(down.user, None);
+    finish(&fake, bot).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn feedback_buttons_can_be_turned_off() {
+    let mut config = config();
+    config.discord.feedback_buttons = false;
+    let fake = FakeDiscord::start().await;
+    let bot = Running::start(&fake, config).await;
+    let asked = fake
+        .send_message(MessageSpec::guild("What is Django?").mentioning_bot())
+        .await;
+    let answer = fake
+        .wait_for_request(replies_to(asked), WAIT)
+        .await
+        .expect("answered");
+    assert_eq!(
+        custom_ids(body(&answer)),
+        [format!("qa:delete:{}", FakeDiscord::USER_ID)]
+    );
+    finish(&fake, bot).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn moderators_propose_a_message_as_an_alternate_question_for_review() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let pending = dir.path().join("pending.jsonl");
+    let mut config = config();
+    config.misses.pending_path = pending.clone();
+    let fake = FakeDiscord::start().await;
+    let mut bot = Running::start(&fake, config).await;
+    bot.registered().await;
+    let menu = fake
+        .global_commands()
+        .into_iter()
+        .find(|c| c["name"] == commands::ADD_ALTERNATE)
+        .expect("the context-menu command is registered");
+    assert_eq!(menu["type"], 3);
+    assert_eq!(
+        menu["default_member_permissions"],
+        MANAGE_MESSAGES.to_string()
+    );
+
+    let text = "how do I put my django site on a server";
+    let target = fake.send_message(MessageSpec::guild(text)).await;
+    let member = InteractionSpec::guild(commands::ADD_ALTERNATE);
+    let refused = callback(&fake, fake.send_message_command(member, target).await).await;
+    let note = refused["data"]["content"].as_str().unwrap_or_default();
+    assert!(
+        note.contains("Only moderators"),
+        "checked server-side: {note}"
+    );
+
+    let moderator = InteractionSpec::guild(commands::ADD_ALTERNATE)
+        .user(998, "mod")
+        .permissions(MANAGE_MESSAGES);
+    let used = fake.send_message_command(moderator, target).await;
+    let picker = callback(&fake, used).await;
+    assert_eq!(picker["data"]["flags"], 64);
+    let select = &picker["data"]["components"][0]["components"][0];
+    let custom_id = format!("qa:alt:{target}");
+    assert_eq!(select["custom_id"], custom_id.as_str());
+    let options = select["options"].as_array().expect("options");
+    let entries = shipped_engine().knowledge().entries.len();
+    assert_eq!(options.len(), entries.min(25));
+    let entry = "django-deployment";
+    assert!(
+        options.iter().any(|o| o["value"] == entry),
+        "{entry} offered: {options:?}"
+    );
+
+    let http = serenity::all::HttpBuilder::new(FakeDiscord::TOKEN)
+        .proxy(fake.base_url())
+        .ratelimiter_disabled(true)
+        .application_id(serenity::all::ApplicationId::new(
+            FakeDiscord::APPLICATION_ID,
+        ))
+        .build();
+    let token = fake.interaction_token(used).expect("token");
+    let picker_id = http
+        .get_original_interaction_response(&token)
+        .await
+        .expect("the picker message")
+        .id
+        .get();
+    // A member who is not a moderator cannot pick either, whatever the client shows.
+    let sneaky = ComponentSpec::select(&custom_id, picker_id, vec![entry.into()]);
+    let refused = callback(&fake, fake.send_component(sneaky).await).await;
+    let note = refused["data"]["content"].as_str().unwrap_or_default();
+    assert!(note.contains("Only moderators"), "{note}");
+
+    let mut pick =
+        ComponentSpec::select(&custom_id, picker_id, vec![entry.into()]).user(998, "mod");
+    pick.permissions |= MANAGE_MESSAGES;
+    let saved = callback(&fake, fake.send_component(pick).await).await;
+    assert_eq!(saved["data"]["flags"], 64);
+    let note = saved["data"]["content"].as_str().unwrap_or_default();
+    assert!(note.contains("for the owner to review"), "{note}");
+    bot.written(1).await;
+    let lines: Vec<Value> = std::fs::read_to_string(&pending)
+        .expect("pending file")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect();
+    assert_eq!(lines.len(), 1, "{lines:#?}");
+    assert_eq!(lines[0]["entry"], entry);
+    assert_eq!(lines[0]["question"], text);
+    assert_eq!(lines[0]["by"], 998);
+    assert!(lines[0]["time"].as_u64().is_some_and(|t| t > 0));
+    finish(&fake, bot).await;
+}
+
+/// `GET path` on the metrics endpoint: the whole response.
+async fn http_get(addr: SocketAddr, path: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr)
+        .await
+        .expect("connect to the metrics endpoint");
+    let request = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .expect("send request");
+    let mut response = String::new();
+    stream
+        .read_to_string(&mut response)
+        .await
+        .expect("read response");
+    response
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_endpoint_counts_answers_and_reconnects() {
+    let mut config = config();
+    config.discord.metrics_addr = Some("127.0.0.1:0".parse().expect("address"));
+    let fake = FakeDiscord::start().await;
+    let bot = Running::start(&fake, config).await;
+    let addr = bot.metrics_addr.expect("metrics are served");
+    assert_ne!(addr.port(), 0, "the bound port is exposed");
+
+    let empty = http_get(addr, "/metrics").await;
+    assert!(empty.starts_with("HTTP/1.1 200"), "{empty}");
+    assert!(empty.contains("Content-Type: text/plain; version=0.0.4"));
+    assert!(empty.contains("qabot_questions_total{outcome=\"answered\"} 0\n"));
+
+    let asked = fake
+        .send_message(MessageSpec::guild("What is Django?").mentioning_bot())
+        .await;
+    fake.wait_for_request(replies_to(asked), WAIT)
+        .await
+        .expect("answered");
+    let scraped = scrape_until(addr, "qabot_questions_total{outcome=\"answered\"} 1\n").await;
+    assert!(scraped.contains("qabot_answer_latency_seconds_count 1\n"));
+    assert!(scraped.contains("qabot_questions_total{outcome=\"none\"} 0\n"));
+    assert!(scraped.contains("qabot_gateway_reconnects_total 0\n"));
+    assert!(http_get(addr, "/other").await.starts_with("HTTP/1.1 404"));
+
+    // A dropped gateway connection is resumed, and counted.
+    assert!(fake.drop_gateway());
+    fake.wait_for_gateway_event(|e| matches!(e, GatewayRecord::Resume { .. }), WAIT)
+        .await
+        .expect("the bot resumes");
+    scrape_until(addr, "qabot_gateway_reconnects_total 1\n").await;
+    finish(&fake, bot).await;
+}
+
+/// Scrapes `/metrics` until it contains `sample`. A counter moves once the bot has handled
+/// Discord's answer (a reply accepted, a RESUMED received), which the fake cannot signal, so
+/// this scrapes as Prometheus would, bounded by WAIT.
+async fn scrape_until(addr: SocketAddr, sample: &str) -> String {
+    tokio::time::timeout(WAIT, async {
+        loop {
+            let text = http_get(addr, "/metrics").await;
+            if text.contains(sample) {
+                return text;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("{sample:?} never showed in /metrics"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thumbs_down_on_an_ask_answer_logs_the_asked_question() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let log = dir.path().join("misses.jsonl");
+    let mut config = config();
+    config.misses.path = log.clone();
+    config.misses.record_user_ids = true;
+    let fake = FakeDiscord::start().await;
+    let mut bot = Running::start(&fake, config).await;
+    let question = "What is Flask?";
+    let ask = InteractionSpec::guild("ask").option(OptionSpec::string("question", question));
+    let used = fake.send_slash_command(ask).await;
+    let answer = callback(&fake, used).await;
+    let ids = custom_ids(&answer["data"]);
+    let down = ids
+        .iter()
+        .find(|id| id.starts_with("qa:vote:down:"))
+        .expect("a 👎 button under the /ask answer")
+        .clone();
+
+    // The response message carries no question; the bot finds it through the interaction
+    // id Discord sets on the message (`interaction_metadata`).
+    let http = serenity::all::HttpBuilder::new(FakeDiscord::TOKEN)
+        .proxy(fake.base_url())
+        .ratelimiter_disabled(true)
+        .application_id(serenity::all::ApplicationId::new(
+            FakeDiscord::APPLICATION_ID,
+        ))
+        .build();
+    let token = fake.interaction_token(used).expect("token");
+    let message = http
+        .get_original_interaction_response(&token)
+        .await
+        .expect("the answer message");
+    let voter = ComponentSpec::button(&down, message.id.get()).user(997, "bob");
+    callback(&fake, fake.send_component(voter).await).await;
+    bot.written(1).await;
+    let records = misses(&log);
+    assert_eq!(records.len(), 1, "{records:#?}");
+    assert_eq!(records[0].outcome, "thumbs-down");
+    assert_eq!(records[0].question, question);
+    assert_eq!(records[0].entry.as_deref(), Some("what-is-flask"));
+    assert_eq!(records[0].user, Some(997), "the voter, as the owner asked");
+    finish(&fake, bot).await;
 }

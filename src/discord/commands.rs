@@ -8,6 +8,7 @@
 
 use serenity::all::{
     Command, CommandOptionType, CommandType, CreateCommand, CreateCommandOption, GuildId, Http,
+    Permissions,
 };
 
 use crate::knowledge::Knowledge;
@@ -23,6 +24,17 @@ pub const TOPICS: &str = "topics";
 pub const HELP: &str = "help";
 /// The option choosing the comparison of an aspect shared by several.
 pub const TOPIC: &str = "topic";
+/// `/reload`: reads the knowledge again (admins only).
+pub const RELOAD: &str = "reload";
+/// MANAGE_GUILD: who sees [`RELOAD`] by default (the handler checks it again, since server
+/// admins can change who sees a command).
+pub const MANAGE_SERVER: u64 = 1 << 5;
+/// The message context-menu command (a message's "Apps" menu) that proposes its text as an
+/// alternate question of an entry.
+pub const ADD_ALTERNATE: &str = "Add as alternate question…";
+/// MANAGE_MESSAGES: who sees [`ADD_ALTERNATE`] by default (the handler checks it again, since
+/// server admins can change who sees a command).
+pub const MODERATOR: u64 = 1 << 13;
 
 /// Discord's limits on application commands.
 mod rules {
@@ -37,15 +49,29 @@ mod rules {
     pub const TOTAL: usize = 4_000;
 }
 
-/// A chat-input command as qabot defines it.
+/// The kinds of application command qabot registers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A slash command.
+    ChatInput,
+    /// An entry in a message's "Apps" context menu.
+    Message,
+}
+
+/// A command as qabot defines it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CommandDef {
-    /// 1 to 32 lower-case letters, digits, `-` or `_`.
+    /// Slash command or message context-menu command.
+    pub kind: Kind,
+    /// Slash commands: 1 to 32 lower-case letters, digits, `-` or `_`; context-menu commands:
+    /// 1 to 32 characters of any kind.
     pub name: String,
-    /// 1 to 100 characters.
+    /// Slash commands: 1 to 100 characters; context-menu commands: empty.
     pub description: String,
-    /// String options (the only kind qabot uses).
+    /// String options (the only kind qabot uses); none for context-menu commands.
     pub options: Vec<OptionDef>,
+    /// `default_member_permissions` bits: who sees it until a server admin says otherwise.
+    pub permissions: Option<u64>,
 }
 
 /// A string option of a command.
@@ -68,6 +94,7 @@ pub struct OptionDef {
 pub fn command_set(knowledge: &Knowledge) -> Vec<CommandDef> {
     let mut set = vec![
         CommandDef {
+            kind: Kind::ChatInput,
             name: ASK.into(),
             description: "Ask a question; qabot answers from its knowledge".into(),
             options: vec![OptionDef {
@@ -77,16 +104,35 @@ pub fn command_set(knowledge: &Knowledge) -> Vec<CommandDef> {
                 autocomplete: true,
                 choices: Vec::new(),
             }],
+            permissions: None,
         },
         CommandDef {
+            kind: Kind::ChatInput,
             name: TOPICS.into(),
             description: "List everything qabot can answer".into(),
             options: Vec::new(),
+            permissions: None,
         },
         CommandDef {
+            kind: Kind::ChatInput,
             name: HELP.into(),
             description: "How to ask qabot questions".into(),
             options: Vec::new(),
+            permissions: None,
+        },
+        CommandDef {
+            kind: Kind::ChatInput,
+            name: RELOAD.into(),
+            description: "Reload the knowledge files (admins)".into(),
+            options: Vec::new(),
+            permissions: Some(MANAGE_SERVER),
+        },
+        CommandDef {
+            kind: Kind::Message,
+            name: ADD_ALTERNATE.into(),
+            description: String::new(),
+            options: Vec::new(),
+            permissions: Some(MODERATOR),
         },
     ];
     for (aspect, entries) in knowledge.aspect_commands() {
@@ -112,9 +158,11 @@ pub fn command_set(knowledge: &Knowledge) -> Vec<CommandDef> {
             });
         }
         set.push(CommandDef {
+            kind: Kind::ChatInput,
             name: aspect,
             description: shorten(&title, rules::DESCRIPTION),
             options,
+            permissions: None,
         });
     }
     set
@@ -133,8 +181,20 @@ pub fn validate(set: &[CommandDef]) -> Vec<String> {
     }
     for (i, command) in set.iter().enumerate() {
         let at = format!("/{}", command.name);
-        if set[..i].iter().any(|c| c.name == command.name) {
+        if set[..i]
+            .iter()
+            .any(|c| c.name == command.name && c.kind == command.kind)
+        {
             problems.push(format!("{at}: defined twice"));
+        }
+        if command.kind == Kind::Message {
+            check_len(&mut problems, &at, "name", &command.name, rules::NAME);
+            if !command.description.is_empty() || !command.options.is_empty() {
+                problems.push(format!(
+                    "{at}: a context-menu command has no description or options"
+                ));
+            }
+            continue;
         }
         check_name(&mut problems, &at, &command.name);
         check_len(
@@ -218,7 +278,14 @@ fn check_len(problems: &mut Vec<String>, at: &str, what: &str, text: &str, max: 
 impl CommandDef {
     /// The serenity builder that registers this command.
     pub fn builder(&self) -> CreateCommand {
-        let mut command = CreateCommand::new(&self.name).description(&self.description);
+        let mut command = CreateCommand::new(&self.name);
+        if let Some(bits) = self.permissions {
+            command = command.default_member_permissions(Permissions::from_bits_truncate(bits));
+        }
+        if self.kind == Kind::Message {
+            return command.kind(CommandType::Message);
+        }
+        command = command.description(&self.description);
         for option in &self.options {
             let mut built = CreateCommandOption::new(
                 CommandOptionType::String,
@@ -236,12 +303,13 @@ impl CommandDef {
     }
 
     /// A command as Discord has it, in the same terms; `None` for a kind qabot never
-    /// registers (user or message commands, non-string options), which counts as a
-    /// difference.
+    /// registers (user commands, non-string options), which counts as a difference.
     pub fn from_registered(command: &Command) -> Option<CommandDef> {
-        if command.kind != CommandType::ChatInput {
-            return None;
-        }
+        let kind = match command.kind {
+            CommandType::ChatInput => Kind::ChatInput,
+            CommandType::Message => Kind::Message,
+            _ => return None,
+        };
         let options = command
             .options
             .iter()
@@ -265,9 +333,11 @@ impl CommandDef {
             })
             .collect::<Option<Vec<_>>>()?;
         Some(CommandDef {
+            kind,
             name: command.name.clone(),
             description: command.description.clone(),
             options,
+            permissions: command.default_member_permissions.map(|p| p.bits()),
         })
     }
 }
@@ -349,9 +419,19 @@ mod tests {
             "learning-curve",
             "complexity",
             "async",
+            ADD_ALTERNATE,
         ] {
             assert!(names.contains(&name), "{name} in {names:?}");
         }
+        let menu = set.iter().find(|c| c.kind == Kind::Message).unwrap();
+        let json = serde_json::to_value(menu.builder()).unwrap();
+        assert_eq!(json["type"], 3);
+        assert_eq!(json["default_member_permissions"], MODERATOR.to_string());
+        assert!(
+            json.get("description")
+                .is_none_or(serde_json::Value::is_null),
+            "{json}"
+        );
     }
 
     #[test]
@@ -402,13 +482,18 @@ mod tests {
                 json["id"] = serde_json::json!((i + 1).to_string());
                 json["application_id"] = serde_json::json!("1");
                 json["version"] = serde_json::json!("1");
-                json["type"] = serde_json::json!(1);
+                if json["type"].is_null() {
+                    json["type"] = serde_json::json!(1);
+                }
+                if json["description"].is_null() {
+                    json["description"] = serde_json::json!("");
+                }
                 serde_json::from_value(json).unwrap()
             })
             .collect();
         assert!(!differs(&set, &registered));
         let mut changed = set.clone();
-        changed[3].description.push('!');
+        changed[4].description.push('!');
         assert!(differs(&changed, &registered));
         assert!(differs(&set[1..], &registered));
     }

@@ -5,25 +5,33 @@
 //! `render`. One handler serves every connection of a run (including the reconnect without
 //! the message-content intent), so its gate and answer memory survive reconnects.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 use std::time::Instant;
 
 use serenity::all::{
-    CommandDataOptionValue, CommandInteraction, ComponentInteraction, Context,
-    CreateAutocompleteResponse, CreateInteractionResponse, EventHandler, Interaction, Message,
-    MessageReference, Permissions, Ready,
+    CommandDataOptionValue, CommandInteraction, CommandType, ComponentInteraction,
+    ComponentInteractionDataKind, Context, CreateAutocompleteResponse, CreateInteractionResponse,
+    EventHandler, Guild, Interaction, Member, Message, MessageReference, Permissions, Ready,
+    ResolvedTarget, ResumedEvent,
 };
 use serenity::async_trait;
 use tokio::sync::watch;
-use tracing::{debug, error, info, warn};
+use tracing::{debug, info, warn};
 
 use super::commands::{self, Registration};
+use super::feedback::{self, without_mention, Alternate, Feedback};
 use super::gate::{Admission, Gate};
-use super::render::{self, Action};
+use super::guilds::AllowedGuilds;
+use super::reload::{self, Reloader};
+use super::render::{self, Action, Rated};
+use super::send;
+use super::shutdown::InFlight;
 use crate::config::Config;
 use crate::engine::{Answer, Engine};
+use crate::metrics::Metrics;
+use crate::misses::Record;
 use crate::reply::{shorten, Reply};
 use crate::text::strip_noise;
 use crate::Status;
@@ -35,6 +43,10 @@ pub type SharedEngine = Arc<RwLock<Arc<Engine>>>;
 /// Discord's limits on autocomplete: choices, and characters in a choice's name and value.
 const AUTOCOMPLETE_CHOICES: usize = 25;
 const AUTOCOMPLETE_TEXT: usize = 100;
+/// Discord's limit on the options of a select menu.
+const MENU_OPTIONS: usize = 25;
+/// The refusal of moderator-only actions.
+const NOT_A_MODERATOR: &str = "Only moderators (Manage Messages) can add alternate questions.";
 
 /// Words that make a message without a question mark read as a question.
 const QUESTION_WORDS: &[&str] = &[
@@ -59,7 +71,18 @@ pub(crate) struct Handler {
     gate: Mutex<Gate>,
     /// The bot's own user id (0 until known), to recognise mentions.
     bot_id: AtomicU64,
+    /// READY events so far: every one after the first is a reconnect (a new session).
+    readies: AtomicU64,
     registrations: watch::Sender<Vec<Registration>>,
+    /// `/reload`.
+    reloader: Arc<Reloader>,
+    /// Events being handled, for a clean shutdown; refuses new ones once stopping.
+    in_flight: Arc<InFlight>,
+    /// `allowed_guilds`: guilds to leave.
+    allowed_guilds: AllowedGuilds,
+    metrics: Arc<Metrics>,
+    /// The misses log, 👎 and proposed alternates, and recent questions.
+    feedback: Feedback,
 }
 
 impl Handler {
@@ -67,9 +90,18 @@ impl Handler {
         engine: SharedEngine,
         config: Config,
         registrations: watch::Sender<Vec<Registration>>,
+        reloader: Arc<Reloader>,
+        in_flight: Arc<InFlight>,
+        metrics: Arc<Metrics>,
+        feedback: Feedback,
     ) -> Handler {
         Handler {
             engine,
+            metrics,
+            feedback,
+            reloader,
+            in_flight,
+            allowed_guilds: AllowedGuilds::new(&config.discord.allowed_guilds),
             auto_channels: config
                 .discord
                 .auto_answer_channels
@@ -79,8 +111,51 @@ impl Handler {
             gate: Mutex::new(Gate::new(&config.discord)),
             config,
             bot_id: AtomicU64::new(0),
+            readies: AtomicU64::new(0),
             registrations,
         }
+    }
+
+    /// Logs a failed interaction response and counts it; there is nobody else to tell.
+    fn logged(&self, result: serenity::Result<()>, what: &str) {
+        if let Err(e) = result {
+            self.metrics.rest_error();
+            warn!("could not answer the {what} interaction: {e}");
+        }
+    }
+
+    /// Logs an addressed question that was not answered outright (suggestions or nothing), so
+    /// the owner sees what the knowledge lacks.
+    fn log_miss(&self, engine: &Engine, question: &str, answer: &Answer, user: u64) {
+        if answer.decision.status == Status::Answered {
+            return;
+        }
+        let (entry, aspect) = ids(engine, answer);
+        self.feedback.miss(Record {
+            time: feedback::now(),
+            question: question.to_string(),
+            outcome: match answer.decision.status {
+                Status::Suggested => "suggested",
+                _ => "none",
+            }
+            .to_string(),
+            entry,
+            aspect,
+            confidence: answer.decision.confidence(),
+            user: self.feedback.user(user),
+        });
+    }
+
+    /// What 👍/👎 under `answer` rate, when it is an answer and the buttons are on.
+    fn rated(&self, engine: &Engine, answer: &Answer) -> Option<Rated> {
+        if !self.config.discord.feedback_buttons || answer.decision.status != Status::Answered {
+            return None;
+        }
+        let (entry, aspect) = ids(engine, answer);
+        Some(Rated {
+            entry: entry?,
+            aspect,
+        })
     }
 
     /// Records the bot's user id (known from the token check, and again at READY).
@@ -136,6 +211,7 @@ impl Handler {
         let Some((question, trigger)) = self.question(message) else {
             return;
         };
+        let started = Instant::now();
         let engine = self.engine();
         let answer = engine.ask(question);
         if trigger == Trigger::Auto && !self.sure_enough(question, &answer) {
@@ -163,22 +239,34 @@ impl Handler {
             }
             earlier
         };
+        // What the owner reads in the misses log: the question without the bot's mention.
+        // Only addressed questions get here unanswered (auto-answer misses stay silent above).
+        let asked = without_mention(question, bot);
+        self.log_miss(&engine, &asked, &answer, user);
+        self.feedback.remember(message.id.get(), &asked);
         if let Some(earlier) = earlier {
             let link = message_link(message.guild_id.map(|g| g.get()), channel, earlier);
             let note = render::channel_note(
                 &format!("I answered this here a few minutes ago: {link}"),
                 user,
             );
-            if let Err(e) = message
-                .channel_id
-                .send_message(&ctx.http, note.reference_message(reply_to(message)))
-                .await
+            if let Err(e) = send::message(
+                &ctx.http,
+                message.channel_id,
+                note.reference_message(reply_to(message)),
+            )
+            .await
             {
+                self.metrics.rest_error();
                 warn!(channel, "could not send the link to an earlier answer: {e}");
+            } else {
+                self.metrics
+                    .question(answer.decision.status, started.elapsed());
             }
             return;
         }
-        for (i, reply) in render::channel_messages(&answer.reply, user)
+        let rated = self.rated(&engine, &answer);
+        for (i, reply) in render::channel_messages(&answer.reply, user, rated.as_ref())
             .into_iter()
             .enumerate()
         {
@@ -187,8 +275,12 @@ impl Handler {
             } else {
                 reply
             };
-            match message.channel_id.send_message(&ctx.http, reply).await {
+            match send::message(&ctx.http, message.channel_id, reply).await {
                 Ok(sent) => {
+                    if i == 0 {
+                        self.metrics
+                            .question(answer.decision.status, started.elapsed());
+                    }
                     if let (0, Some(key)) = (i, &key) {
                         self.gate().remember_answer(
                             channel,
@@ -199,6 +291,7 @@ impl Handler {
                     }
                 }
                 Err(e) => {
+                    self.metrics.rest_error();
                     warn!(channel, "could not send an answer: {e}");
                     return;
                 }
@@ -208,7 +301,17 @@ impl Handler {
 
     async fn on_command(&self, ctx: &Context, command: &CommandInteraction) {
         let name = command.data.name.as_str();
+        if name == commands::RELOAD {
+            return self.reloader.on_command(ctx, command).await;
+        }
         let (user, channel) = (command.user.id.get(), command.channel_id.get());
+        if command.data.kind == CommandType::Message {
+            if name == commands::ADD_ALTERNATE {
+                self.on_add_alternate(ctx, command).await;
+            }
+            return;
+        }
+        let started = Instant::now();
         if name != commands::HELP {
             let admission = self.gate().admit(user, channel, Instant::now());
             if admission != Admission::Admitted {
@@ -217,53 +320,81 @@ impl Handler {
                     _ => "This channel has had a lot of answers in the last minute; try again shortly.",
                 };
                 let note = CreateInteractionResponse::Message(render::ephemeral_note(text));
-                logged(command.create_response(&ctx.http, note).await, name);
+                self.logged(command.create_response(&ctx.http, note).await, name);
                 return;
             }
         }
         let engine = self.engine();
-        let reply = match name {
+        let (reply, rated) = match name {
             commands::HELP => {
-                let help = render::help(&self.config.discord.prefix);
+                let help = render::help(
+                    &self.config.discord.prefix,
+                    self.config.discord.feedback_buttons,
+                );
                 let result = command
                     .create_response(&ctx.http, CreateInteractionResponse::Message(help))
                     .await;
-                return logged(result, name);
+                return self.logged(result, name);
             }
             commands::TOPICS => {
                 let page = render::topics_page(engine.knowledge(), 0);
                 let result = command
                     .create_response(&ctx.http, CreateInteractionResponse::Message(page))
                     .await;
-                return logged(result, name);
+                return self.logged(result, name);
             }
             commands::ASK => {
-                engine
-                    .ask(string_option(command, commands::QUESTION).unwrap_or_default())
-                    .reply
+                let question = string_option(command, commands::QUESTION).unwrap_or_default();
+                let answer = engine.ask(question);
+                self.log_miss(&engine, question, &answer, user);
+                // The response message's id is not known here; a click on it finds the
+                // question through the interaction id Discord puts on the message.
+                self.feedback.remember(command.id.get(), question);
+                let rated = self.rated(&engine, &answer);
+                let to = InteractionRef::Command(command);
+                if self
+                    .send_interaction_reply(ctx, to, &answer.reply, user, rated.as_ref())
+                    .await
+                {
+                    self.metrics
+                        .question(answer.decision.status, started.elapsed());
+                }
+                return;
             }
-            aspect => aspect_reply(&engine, aspect, string_option(command, commands::TOPIC)),
+            aspect => {
+                let (reply, rated) =
+                    aspect_reply(&engine, aspect, string_option(command, commands::TOPIC));
+                (
+                    reply,
+                    rated.filter(|_| self.config.discord.feedback_buttons),
+                )
+            }
         };
-        self.send_interaction_reply(ctx, InteractionRef::Command(command), &reply, user)
+        let to = InteractionRef::Command(command);
+        self.send_interaction_reply(ctx, to, &reply, user, rated.as_ref())
             .await;
     }
 
+    /// Sends `reply` as the interaction's response (and followups); true if the response
+    /// was accepted.
     async fn send_interaction_reply(
         &self,
         ctx: &Context,
         to: InteractionRef<'_>,
         reply: &Reply,
         user: u64,
-    ) {
+        rated: Option<&Rated>,
+    ) -> bool {
         let ephemeral = reply.status == Status::None;
-        let (response, followups) = render::interaction_messages(reply, user, ephemeral);
+        let (response, followups) = render::interaction_messages(reply, user, ephemeral, rated);
         let response = CreateInteractionResponse::Message(response);
         let result = match to {
             InteractionRef::Command(c) => c.create_response(&ctx.http, response).await,
             InteractionRef::Component(c) => c.create_response(&ctx.http, response).await,
         };
         if result.is_err() {
-            return logged(result, "answer");
+            self.logged(result, "answer");
+            return false;
         }
         for followup in followups {
             let sent = match to {
@@ -271,10 +402,12 @@ impl Handler {
                 InteractionRef::Component(c) => c.create_followup(&ctx.http, followup).await,
             };
             if let Err(e) = sent {
+                self.metrics.rest_error();
                 warn!("could not send the rest of an answer: {e}");
-                return;
+                break;
             }
         }
+        true
     }
 
     async fn on_autocomplete(&self, ctx: &Context, command: &CommandInteraction) {
@@ -286,7 +419,7 @@ impl Handler {
         let result = command
             .create_response(&ctx.http, CreateInteractionResponse::Autocomplete(choices))
             .await;
-        logged(result, "autocomplete");
+        self.logged(result, "autocomplete");
     }
 
     async fn on_component(&self, ctx: &Context, component: &ComponentInteraction) {
@@ -302,13 +435,17 @@ impl Handler {
             Action::Show { entry, aspect } => {
                 match self.engine().answer_for(&entry, aspect.as_deref()) {
                     Some(reply) => {
-                        self.send_interaction_reply(
-                            ctx,
-                            InteractionRef::Component(component),
-                            &reply,
-                            user,
-                        )
-                        .await;
+                        // The chosen answer's buttons rate it for the question that got
+                        // the suggestions.
+                        let question = self
+                            .feedback
+                            .question_of(&component.message, self.bot_id.load(Ordering::Relaxed));
+                        self.feedback.remember(component.id.get(), &question);
+                        let rated = Rated { entry, aspect };
+                        let rated = self.config.discord.feedback_buttons.then_some(&rated);
+                        let to = InteractionRef::Component(component);
+                        self.send_interaction_reply(ctx, to, &reply, user, rated)
+                            .await;
                     }
                     None => {
                         let note = render::ephemeral_note(
@@ -317,34 +454,30 @@ impl Handler {
                         let result = component
                             .create_response(&ctx.http, CreateInteractionResponse::Message(note))
                             .await;
-                        logged(result, "show");
+                        self.logged(result, "show");
                     }
                 }
             }
             Action::Delete { asker } => {
-                let moderator = component
-                    .member
-                    .as_ref()
-                    .and_then(|m| m.permissions)
-                    .is_some_and(|p| p.contains(Permissions::MANAGE_MESSAGES));
-                if user != asker && !moderator {
+                if user != asker && !moderator(component.member.as_ref()) {
                     let note = render::ephemeral_note(
                         "Only the person who asked (or a moderator) can delete this.",
                     );
                     let result = component
                         .create_response(&ctx.http, CreateInteractionResponse::Message(note))
                         .await;
-                    return logged(result, "delete");
+                    return self.logged(result, "delete");
                 }
                 let ack = component
                     .create_response(&ctx.http, CreateInteractionResponse::Acknowledge)
                     .await;
-                logged(ack, "delete");
+                self.logged(ack, "delete");
                 if let Err(e) = component
                     .channel_id
                     .delete_message(&ctx.http, component.message.id)
                     .await
                 {
+                    self.metrics.rest_error();
                     warn!("could not delete an answer: {e}");
                 }
             }
@@ -353,43 +486,132 @@ impl Handler {
                 let result = component
                     .create_response(&ctx.http, CreateInteractionResponse::UpdateMessage(page))
                     .await;
-                logged(result, "topics page");
+                self.logged(result, "topics page");
+            }
+            Action::Vote { up, entry, aspect } => {
+                self.metrics.vote(up);
+                if !up {
+                    let question = self
+                        .feedback
+                        .question_of(&component.message, self.bot_id.load(Ordering::Relaxed));
+                    let confidence = self.engine().decide(&question).confidence();
+                    self.feedback.miss(Record {
+                        time: feedback::now(),
+                        question,
+                        outcome: "thumbs-down".to_string(),
+                        entry: Some(entry),
+                        aspect,
+                        confidence,
+                        user: self.feedback.user(user),
+                    });
+                }
+                let note = render::ephemeral_note("Thanks for the feedback!");
+                let result = component
+                    .create_response(&ctx.http, CreateInteractionResponse::Message(note))
+                    .await;
+                self.logged(result, "vote");
+            }
+            Action::Alternate { message } => {
+                self.on_alternate_pick(ctx, component, message).await;
             }
         }
     }
 
+    /// "Add as alternate question…" on a message: moderators get a menu of the entries
+    /// closest to its text.
+    async fn on_add_alternate(&self, ctx: &Context, command: &CommandInteraction) {
+        let target = match command.data.target() {
+            Some(ResolvedTarget::Message(m)) => Some(m),
+            _ => None,
+        };
+        let refusal = if !moderator(command.member.as_deref()) {
+            Some(NOT_A_MODERATOR)
+        } else if !self.feedback.pending_on() {
+            Some("Proposed alternates are turned off (`[misses] pending_path` is empty).")
+        } else if target.is_none_or(|m| m.content.trim().is_empty()) {
+            Some("That message has no text I can use as a question.")
+        } else {
+            None
+        };
+        let response = match (refusal, target) {
+            (None, Some(target)) => {
+                let question = target.content.trim();
+                self.feedback.remember(target.id.get(), question);
+                let entries = closest_entries(&self.engine(), question);
+                render::alternate_picker(target.id.get(), question, &entries)
+            }
+            (refusal, _) => render::ephemeral_note(refusal.unwrap_or_default()),
+        };
+        let result = command
+            .create_response(&ctx.http, CreateInteractionResponse::Message(response))
+            .await;
+        self.logged(result, commands::ADD_ALTERNATE);
+    }
+
+    /// The entry a moderator picked for "Add as alternate question…": written to the pending
+    /// file for the owner to review, never to the live knowledge.
+    async fn on_alternate_pick(
+        &self,
+        ctx: &Context,
+        component: &ComponentInteraction,
+        message: u64,
+    ) {
+        let picked = match &component.data.kind {
+            ComponentInteractionDataKind::StringSelect { values } => values.first(),
+            _ => None,
+        };
+        let engine = self.engine();
+        let entry = picked.and_then(|id| engine.knowledge().entries.iter().find(|e| &e.id == id));
+        let question = self.feedback.recalled(message);
+        let text = match (moderator(component.member.as_ref()), entry, question) {
+            (false, _, _) => NOT_A_MODERATOR.to_string(),
+            (true, None, _) => "That entry is no longer in my knowledge.".to_string(),
+            (true, _, None) => {
+                "I no longer remember that message; run the command on it again.".to_string()
+            }
+            (true, Some(entry), Some(question)) => {
+                let note = format!(
+                    "Saved “{}” as a proposed alternate question of **{}**, for the owner to review.",
+                    shorten(&question, 200),
+                    entry.title()
+                );
+                self.feedback.alternate(Alternate {
+                    time: feedback::now(),
+                    entry: entry.id.clone(),
+                    question,
+                    by: component.user.id.get(),
+                });
+                note
+            }
+        };
+        let note = CreateInteractionResponse::Message(render::ephemeral_note(&text));
+        let result = component.create_response(&ctx.http, note).await;
+        self.logged(result, "alternate pick");
+    }
+
     async fn on_ready(&self, ctx: &Context, ready: &Ready) {
+        if self.readies.fetch_add(1, Ordering::Relaxed) > 0 {
+            self.metrics.reconnect();
+        }
         self.set_bot_id(ready.user.id.get());
         info!(
             user = ready.user.name,
             guilds = ready.guilds.len(),
             "connected to Discord"
         );
-        let set = commands::command_set(self.engine().knowledge());
-        let problems = commands::validate(&set);
-        if !problems.is_empty() {
-            error!(
-                "slash commands not registered; run `qabot check` and fix: {}",
-                problems.join("; ")
-            );
-            return;
+        self.reloader.set_http(Arc::clone(&ctx.http));
+        for guild in &ready.guilds {
+            self.allowed_guilds.check(&ctx.http, guild.id.get()).await;
         }
-        match commands::register(&ctx.http, &self.config.discord.guilds, &set).await {
-            Ok(done) => {
-                for r in &done {
-                    let place = r
-                        .guild
-                        .map_or_else(|| "globally".to_string(), |g| format!("in guild {g}"));
-                    if r.updated {
-                        info!("registered {} slash commands {place}", set.len());
-                    } else {
-                        info!("slash commands {place} are up to date");
-                    }
-                }
-                self.registrations.send_modify(|all| all.extend(done));
-            }
-            Err(e) => error!("could not register the slash commands: {e}"),
-        }
+        let knowledge = self.engine();
+        let guilds = &self.config.discord.guilds;
+        reload::register(
+            &ctx.http,
+            guilds,
+            knowledge.knowledge(),
+            &self.registrations,
+        )
+        .await;
     }
 }
 
@@ -402,15 +624,30 @@ enum InteractionRef<'a> {
 
 #[async_trait]
 impl EventHandler for Handler {
+    /// A resumed session is a reconnect too (the same session, picked up again).
+    async fn resume(&self, _ctx: Context, _resumed: ResumedEvent) {
+        self.metrics.reconnect();
+    }
+
     async fn ready(&self, ctx: Context, ready: Ready) {
         self.on_ready(&ctx, &ready).await;
     }
 
     async fn message(&self, ctx: Context, message: Message) {
+        let Some(_working) = self.in_flight.start() else {
+            return;
+        };
         self.on_message(&ctx, &message).await;
     }
 
+    async fn guild_create(&self, ctx: Context, guild: Guild, _is_new: Option<bool>) {
+        self.allowed_guilds.check(&ctx.http, guild.id.get()).await;
+    }
+
     async fn interaction_create(&self, ctx: Context, interaction: Interaction) {
+        let Some(_working) = self.in_flight.start() else {
+            return;
+        };
         match &interaction {
             Interaction::Command(command) => self.on_command(&ctx, command).await,
             Interaction::Autocomplete(command) => self.on_autocomplete(&ctx, command).await,
@@ -420,11 +657,67 @@ impl EventHandler for Handler {
     }
 }
 
-/// Logs a failed interaction response; there is nobody else to tell.
-fn logged(result: serenity::Result<()>, what: &str) {
-    if let Err(e) = result {
-        warn!("could not answer the {what} interaction: {e}");
+/// Whether `member` may moderate: Manage Messages (or Administrator) in the channel.
+/// Checked here as well as by Discord, since server admins can change who sees a command.
+fn moderator(member: Option<&Member>) -> bool {
+    member
+        .and_then(|m| m.permissions)
+        .is_some_and(|p| p.intersects(Permissions::MANAGE_MESSAGES | Permissions::ADMINISTRATOR))
+}
+
+/// The entry and aspect ids of `answer`'s best candidate.
+fn ids(engine: &Engine, answer: &Answer) -> (Option<String>, Option<String>) {
+    let Some(best) = answer.decision.best.as_ref() else {
+        return (None, None);
+    };
+    let Some(entry) = engine.knowledge().entries.get(best.entry) else {
+        return (None, None);
+    };
+    let aspect = best
+        .aspect
+        .and_then(|a| entry.aspects.get(a))
+        .map(|a| a.id.clone());
+    (Some(entry.id.clone()), aspect)
+}
+
+/// `(entry id, title)` of the entries to offer for `question` in "Add as alternate
+/// question…": all when they fit in one menu, else the matcher's candidates first, then the
+/// entries sharing the question's terms (most shared weight first, read from the index's
+/// postings so a large knowledge costs no scan), then the rest in knowledge order; 25 in all.
+fn closest_entries(engine: &Engine, question: &str) -> Vec<(String, String)> {
+    let k = engine.knowledge();
+    let mut order: Vec<usize> = Vec::new();
+    if k.entries.len() > MENU_OPTIONS {
+        let d = engine.decide(question);
+        order.extend(
+            d.best
+                .iter()
+                .chain(&d.suggestions)
+                .chain(&d.runner_up)
+                .map(|c| c.entry),
+        );
+        let index = engine.index();
+        let mut shared: HashMap<usize, f32> = HashMap::new();
+        for term in index.analyzer.terms(question) {
+            if let Some(id) = index.lookup(&term).term {
+                for &(entry, weight) in index.postings(id) {
+                    *shared.entry(entry as usize).or_default() += index.idf(id) * weight;
+                }
+            }
+        }
+        let mut shared: Vec<(usize, f32)> = shared.into_iter().collect();
+        shared.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        order.extend(shared.into_iter().map(|(entry, _)| entry));
     }
+    order.extend(0..k.entries.len());
+    let mut seen = HashSet::new();
+    order
+        .into_iter()
+        .filter(|&i| seen.insert(i))
+        .take(MENU_OPTIONS)
+        .filter_map(|i| k.entries.get(i))
+        .map(|e| (e.id.clone(), e.title()))
+        .collect()
 }
 
 /// A string option of a command, by name.
@@ -436,8 +729,8 @@ fn string_option<'c>(command: &'c CommandInteraction, name: &str) -> Option<&'c 
 }
 
 /// The reply to an aspect command: the chosen comparison's aspect, or the first comparison
-/// that has it.
-fn aspect_reply(engine: &Engine, aspect: &str, topic: Option<&str>) -> Reply {
+/// that has it; with what 👍/👎 under it rate.
+fn aspect_reply(engine: &Engine, aspect: &str, topic: Option<&str>) -> (Reply, Option<Rated>) {
     let commands = engine.knowledge().aspect_commands();
     let entries = commands
         .iter()
@@ -449,8 +742,15 @@ fn aspect_reply(engine: &Engine, aspect: &str, topic: Option<&str>) -> Reply {
         .find(|e| Some(e.id.as_str()) == topic)
         .or_else(|| entries.first());
     entry
-        .and_then(|e| engine.answer_for(&e.id, Some(aspect)))
-        .unwrap_or_else(|| engine.ask("").reply)
+        .and_then(|e| {
+            let reply = engine.answer_for(&e.id, Some(aspect))?;
+            let rated = Rated {
+                entry: e.id.clone(),
+                aspect: Some(aspect.to_string()),
+            };
+            Some((reply, Some(rated)))
+        })
+        .unwrap_or_else(|| (engine.ask("").reply, None))
 }
 
 /// Identifies an answer for the repeat memory: entry and aspect indexes.
@@ -576,9 +876,34 @@ mod tests {
     }
 
     #[test]
+    fn alternates_offer_the_closest_of_many_entries_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut text = String::new();
+        for i in 0..40 {
+            text.push_str(&format!(
+                "[[entry]]\nid = \"topic-{i}\"\nquestion = \"How do I configure widget{i}?\"\nanswer = \"Like this.\"\n\n"
+            ));
+        }
+        text.push_str("[[entry]]\nid = \"deploy\"\nquestion = \"How do I deploy to a server?\"\nanswer = \"Carefully.\"\n");
+        std::fs::write(dir.path().join("k.toml"), text).unwrap();
+        let engine =
+            Engine::load(dir.path(), Matching::default()).unwrap_or_else(|e| panic!("{e}"));
+        let offered = closest_entries(&engine, "deploying my app on a server");
+        assert_eq!(offered.len(), 25);
+        assert_eq!(offered[0].0, "deploy", "{offered:?}");
+        let unique: HashSet<&str> = offered.iter().map(|(id, _)| id.as_str()).collect();
+        assert_eq!(unique.len(), 25, "no entry twice");
+        let few = self::engine();
+        assert_eq!(
+            closest_entries(&few, "anything").len(),
+            few.knowledge().entries.len().min(25)
+        );
+    }
+
+    #[test]
     fn aspect_commands_default_to_the_first_comparison() {
         let engine = engine();
-        let title = |r: Reply| r.messages[0].embeds[0].title.clone();
+        let title = |r: (Reply, Option<Rated>)| r.0.messages[0].embeds[0].title.clone();
         let default = title(aspect_reply(&engine, "learning-curve", None));
         assert!(default.starts_with("Django vs Flask"), "{default}");
         let chosen = title(aspect_reply(

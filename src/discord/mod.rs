@@ -4,7 +4,9 @@
 //! [`ShutdownHandle::shutdown`] (or a fatal error). Everything Discord-specific lives here,
 //! one concept per file: `token` (where the token comes from, never printed), `gate`
 //! (cooldowns and repeats), `commands` (the slash-command set), `render` (replies as
-//! serenity builders), `handler` (events to engine calls) and `invite` (the OAuth2 link).
+//! serenity builders), `handler` (events to engine calls), `invite` (the OAuth2 link),
+//! `feedback` (misses, 👎 and proposed alternates, written off the runtime) and
+//! `metrics_endpoint` (the optional `GET /metrics`).
 //!
 //! ```no_run
 //! # async fn start(engine: qabot::Engine, config: qabot::Config) -> Result<(), qabot::discord::BotError> {
@@ -19,12 +21,19 @@
 //! ```
 
 pub mod commands;
+pub mod feedback;
 pub mod gate;
+mod guilds;
 mod handler;
 pub mod invite;
+mod metrics_endpoint;
+pub mod reload;
 pub mod render;
+mod send;
+mod shutdown;
 pub mod token;
 
+use std::net::SocketAddr;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -36,8 +45,11 @@ use tracing::warn;
 
 pub use commands::Registration;
 pub use handler::SharedEngine;
+pub use reload::{ReloadError, ReloadHandle};
 pub use token::{Token, TokenError};
 
+use crate::live::Live;
+use crate::metrics::Metrics;
 use crate::{Config, Engine};
 
 /// The environment variable that overrides `api_proxy`.
@@ -70,6 +82,14 @@ pub enum BotError {
     /// The gateway task panicked.
     #[error("the gateway connection crashed: {0}")]
     Crashed(String),
+    /// `metrics_addr` could not be listened on (in use, or not an address of this host).
+    #[error("cannot serve metrics on {addr} (`metrics_addr` in the config): {source}")]
+    Metrics {
+        /// The configured address.
+        addr: SocketAddr,
+        /// Why binding failed.
+        source: std::io::Error,
+    },
 }
 
 impl From<serenity::Error> for BotError {
@@ -133,7 +153,9 @@ impl ShutdownHandle {
 
 /// Sets up a [`Bot`]; see [`Bot::builder`].
 pub struct BotBuilder {
-    engine: Engine,
+    engine: Arc<Engine>,
+    /// Where reloads read from; `None` for a bot built from an engine alone.
+    live: Option<Arc<Live>>,
     config: Config,
     token: Option<Token>,
     api_base: Option<String>,
@@ -162,12 +184,39 @@ impl BotBuilder {
         };
         let api_base = self.api_base.or_else(|| api_base_from_env(&self.config));
         let (registrations, _) = watch::channel(Vec::new());
+        let engine = Arc::new(RwLock::new(self.engine));
+        let metrics: Arc<Metrics> = Arc::default();
+        let reloader = reload::Reloader::new(
+            self.live,
+            Arc::clone(&engine),
+            self.config.discord.clone(),
+            registrations.clone(),
+            Arc::clone(&metrics),
+        );
+        let shutdown = Arc::new(watch::Sender::new(false));
+        // Bound here, not in `run`, so a taken port stops the bot before it connects and the
+        // bound address (port 0 picks one) is known to callers.
+        let metrics_listener = self
+            .config
+            .discord
+            .metrics_addr
+            .map(|addr| {
+                std::net::TcpListener::bind(addr)
+                    .and_then(|l| l.set_nonblocking(true).map(|()| l))
+                    .map_err(|source| BotError::Metrics { addr, source })
+            })
+            .transpose()?;
         Ok(Bot {
-            engine: Arc::new(RwLock::new(Arc::new(self.engine))),
+            metrics,
+            metrics_listener,
+            feedback_written: watch::Sender::new(0),
+            engine,
+            reloader: Arc::new(reloader),
+            in_flight: Arc::new(shutdown::InFlight::new(Arc::clone(&shutdown))),
             config: self.config,
             token,
             api_base,
-            shutdown: Arc::new(watch::Sender::new(false)),
+            shutdown,
             registrations,
         })
     }
@@ -176,11 +225,16 @@ impl BotBuilder {
 /// qabot on Discord.
 pub struct Bot {
     engine: SharedEngine,
+    reloader: Arc<reload::Reloader>,
+    in_flight: Arc<shutdown::InFlight>,
     config: Config,
     token: Token,
     api_base: Option<String>,
     shutdown: Arc<watch::Sender<bool>>,
     registrations: watch::Sender<Vec<Registration>>,
+    metrics: Arc<Metrics>,
+    metrics_listener: Option<std::net::TcpListener>,
+    feedback_written: watch::Sender<u64>,
 }
 
 impl Bot {
@@ -188,11 +242,29 @@ impl Bot {
     /// base come from the environment and config unless set on the builder.
     pub fn builder(engine: Engine, config: Config) -> BotBuilder {
         BotBuilder {
-            engine,
+            engine: Arc::new(engine),
+            live: None,
             config,
             token: None,
             api_base: None,
         }
+    }
+
+    /// A bot answering from `live`'s engine with its config, that can reload them from their
+    /// files (`/reload`, [`ReloadHandle`], `watch = true`).
+    pub fn from_live(live: Arc<Live>) -> BotBuilder {
+        BotBuilder {
+            engine: live.engine(),
+            config: Config::clone(&live.config()),
+            live: Some(live),
+            token: None,
+            api_base: None,
+        }
+    }
+
+    /// A handle that reloads the knowledge of this bot, as `/reload` does (SIGHUP uses it).
+    pub fn reload_handle(&self) -> ReloadHandle {
+        ReloadHandle(Arc::clone(&self.reloader))
     }
 
     /// A handle that stops [`Bot::run`].
@@ -212,6 +284,26 @@ impl Bot {
         self.registrations.subscribe()
     }
 
+    /// The bot's counters: the handler counts questions, votes and REST errors; reload and
+    /// reconnect code counts through [`Metrics::reload`] and [`Metrics::reconnect`].
+    pub fn metrics(&self) -> Arc<Metrics> {
+        Arc::clone(&self.metrics)
+    }
+
+    /// The address `/metrics` is served on (`metrics_addr`, with the port picked when it was
+    /// 0), or `None` when off.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
+    }
+
+    /// How many feedback records (misses, 👎, proposed alternates) the writer has finished
+    /// with, for health checks and tests.
+    pub fn feedback_written(&self) -> watch::Receiver<u64> {
+        self.feedback_written.subscribe()
+    }
+
     /// Connects and answers until shut down. Checks the token first (a 401 is
     /// [`BotError::Unauthorized`]). If Discord refuses the message-content intent (close
     /// code 4014), logs how to enable it and reconnects without it: mentions, DMs and slash
@@ -221,15 +313,32 @@ impl Bot {
         if *self.shutdown.borrow() {
             return Ok(());
         }
+        let _metrics_endpoint = match (self.metrics_listener, self.config.discord.metrics_addr) {
+            (Some(listener), Some(addr)) => {
+                let listener = tokio::net::TcpListener::from_std(listener)
+                    .map_err(|source| BotError::Metrics { addr, source })?;
+                let serve = metrics_endpoint::serve(listener, Arc::clone(&self.metrics));
+                Some(AbortOnDrop(tokio::spawn(serve)))
+            }
+            _ => None,
+        };
         let handler = Arc::new(handler::Handler::new(
             Arc::clone(&self.engine),
             self.config.clone(),
             self.registrations.clone(),
+            Arc::clone(&self.reloader),
+            Arc::clone(&self.in_flight),
+            Arc::clone(&self.metrics),
+            feedback::Feedback::start(&self.config.misses, self.feedback_written.clone()),
         ));
         let api_base = self.api_base.as_deref();
         let me = http(&self.token, api_base).get_current_user().await?;
         handler.set_bot_id(me.id.get());
-        let mut intents = INTENTS;
+        let _watch = self.config.discord.watch.then(|| {
+            let watch = Arc::clone(&self.reloader).watch(self.shutdown.subscribe());
+            AbortOnDrop(tokio::spawn(watch))
+        });
+        let mut intents = INTENTS | guilds::intents(&self.config.discord.allowed_guilds);
         loop {
             let client = ClientBuilder::new_with_http(http(&self.token, api_base), intents)
                 .event_handler_arc(Arc::clone(&handler))
@@ -242,6 +351,11 @@ impl Bot {
             let ended = tokio::select! {
                 ended = &mut task => ended,
                 () = stopped(&mut stop) => {
+                    // New events are refused from here on (see `shutdown`); the replies
+                    // being sent get their time before the gateway closes.
+                    if !self.in_flight.drained(shutdown::DRAIN).await {
+                        warn!("replies still in flight after {:?}; closing anyway", shutdown::DRAIN);
+                    }
                     shards.shutdown_all().await;
                     return match tokio::time::timeout(SHUTDOWN_GRACE, task).await {
                         Ok(Ok(Err(e))) => Err(e.into()),
@@ -267,5 +381,15 @@ impl Bot {
                 Err(e) => return Err(BotError::Crashed(e.to_string())),
             }
         }
+    }
+}
+
+/// Stops a background task (the metrics endpoint) when [`Bot::run`] returns, however it
+/// returns.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }

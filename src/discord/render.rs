@@ -9,7 +9,7 @@
 use serenity::all::{
     ButtonStyle, CreateActionRow, CreateAllowedMentions, CreateButton, CreateEmbed,
     CreateEmbedFooter, CreateInteractionResponseFollowup, CreateInteractionResponseMessage,
-    CreateMessage, ReactionType,
+    CreateMessage, CreateSelectMenu, CreateSelectMenuKind, CreateSelectMenuOption, ReactionType,
 };
 
 use crate::knowledge::Knowledge;
@@ -19,6 +19,9 @@ use crate::reply::{limits, shorten, Embed, Message, Reply};
 const CUSTOM_ID: usize = 100;
 /// Discord's limit on buttons in one row.
 const ROW: usize = 5;
+/// Discord's limits on a string select: options, and characters in a label or value.
+const SELECT_OPTIONS: usize = 25;
+const SELECT_TEXT: usize = 100;
 /// Entries per `/topics` page.
 pub const TOPICS_PER_PAGE: usize = 10;
 /// The embed colour of answers (Discord blurple), so they read as the bot's.
@@ -44,6 +47,22 @@ pub enum Action {
         /// The page.
         page: usize,
     },
+    /// Rate the answer the button is under (`qa:vote:<up or down>:<entry>:<aspect or ->`);
+    /// a 👎 goes to the misses log with the entry, so the owner sees which answers miss.
+    Vote {
+        /// 👍 or 👎.
+        up: bool,
+        /// The entry id of the answer.
+        entry: String,
+        /// The aspect id of the answer.
+        aspect: Option<String>,
+    },
+    /// The entry picked for "Add as alternate question…" on message `message`
+    /// (`qa:alt:<message id>`, a select menu whose value is the entry id).
+    Alternate {
+        /// The message whose text becomes an alternate question.
+        message: u64,
+    },
 }
 
 impl Action {
@@ -55,32 +74,46 @@ impl Action {
             }
             Action::Delete { asker } => format!("qa:delete:{asker}"),
             Action::Topics { page } => format!("qa:topics:{page}"),
+            Action::Vote { up, entry, aspect } => format!(
+                "qa:vote:{}:{entry}:{}",
+                if *up { "up" } else { "down" },
+                aspect.as_deref().unwrap_or("-")
+            ),
+            Action::Alternate { message } => format!("qa:alt:{message}"),
         };
         (id.len() <= CUSTOM_ID).then_some(id)
     }
 
     /// Reads a custom id; `None` for anything qabot did not make.
     pub fn parse(custom_id: &str) -> Option<Action> {
-        let mut parts = custom_id.split(':');
-        if parts.next()? != "qa" {
-            return None;
-        }
-        let action = match (parts.next()?, parts.next()?, parts.next()) {
-            ("show", entry, Some(aspect)) if !entry.is_empty() && !aspect.is_empty() => {
-                Action::Show {
-                    entry: entry.to_string(),
-                    aspect: (aspect != "-").then(|| aspect.to_string()),
-                }
-            }
-            ("delete", asker, None) => Action::Delete {
+        let parts: Vec<&str> = custom_id.split(':').collect();
+        let aspect = |a: &str| (a != "-").then(|| a.to_string());
+        let action = match parts.as_slice() {
+            ["qa", "show", entry, a] if !entry.is_empty() && !a.is_empty() => Action::Show {
+                entry: entry.to_string(),
+                aspect: aspect(a),
+            },
+            ["qa", "delete", asker] => Action::Delete {
                 asker: asker.parse().ok()?,
             },
-            ("topics", page, None) => Action::Topics {
+            ["qa", "topics", page] => Action::Topics {
                 page: page.parse().ok()?,
+            },
+            ["qa", "vote", vote @ ("up" | "down"), entry, a]
+                if !entry.is_empty() && !a.is_empty() =>
+            {
+                Action::Vote {
+                    up: *vote == "up",
+                    entry: entry.to_string(),
+                    aspect: aspect(a),
+                }
+            }
+            ["qa", "alt", message] => Action::Alternate {
+                message: message.parse().ok()?,
             },
             _ => return None,
         };
-        parts.next().is_none().then_some(action)
+        Some(action)
     }
 }
 
@@ -117,9 +150,38 @@ fn delete_button(asker: u64) -> Option<CreateButton> {
     )
 }
 
+/// The answer that 👍/👎 buttons rate: entry and aspect ids.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rated {
+    /// The entry id.
+    pub entry: String,
+    /// The aspect id, when the answer is one aspect of a comparison.
+    pub aspect: Option<String>,
+}
+
+/// The 👍 and 👎 buttons for `rated`; none if their ids would not fit.
+fn vote_buttons(rated: &Rated) -> Vec<CreateButton> {
+    [(true, "👍"), (false, "👎")]
+        .into_iter()
+        .filter_map(|(up, emoji)| {
+            let id = Action::Vote {
+                up,
+                entry: rated.entry.clone(),
+                aspect: rated.aspect.clone(),
+            }
+            .custom_id()?;
+            Some(
+                CreateButton::new(id)
+                    .emoji(ReactionType::Unicode(emoji.into()))
+                    .style(ButtonStyle::Secondary),
+            )
+        })
+        .collect()
+}
+
 /// The button rows under one message of `reply`: the "did you mean" choices (on the first
-/// message only) and the 🗑️ button.
-fn rows(reply: &Reply, first: bool, asker: u64) -> Vec<CreateActionRow> {
+/// message only) and one row with 👍/👎 (on the first message of a `rated` answer) and 🗑️.
+fn rows(reply: &Reply, first: bool, asker: u64, rated: Option<&Rated>) -> Vec<CreateActionRow> {
     let mut rows = Vec::new();
     if first {
         let choices: Vec<CreateButton> = reply
@@ -143,7 +205,14 @@ fn rows(reply: &Reply, first: bool, asker: u64) -> Vec<CreateActionRow> {
             rows.push(CreateActionRow::Buttons(choices));
         }
     }
-    rows.extend(delete_row(asker));
+    let mut last: Vec<CreateButton> = match rated {
+        Some(rated) if first => vote_buttons(rated),
+        _ => Vec::new(),
+    };
+    last.extend(delete_button(asker));
+    if !last.is_empty() {
+        rows.push(CreateActionRow::Buttons(last));
+    }
     rows
 }
 
@@ -152,9 +221,9 @@ fn delete_row(asker: u64) -> Option<CreateActionRow> {
     delete_button(asker).map(|b| CreateActionRow::Buttons(vec![b]))
 }
 
-/// The messages that post `reply` in a channel, each with its buttons and no pings. The
-/// caller makes the first one a Discord reply to the question.
-pub fn channel_messages(reply: &Reply, asker: u64) -> Vec<CreateMessage> {
+/// The messages that post `reply` in a channel, each with its buttons (👍/👎 when `rated`)
+/// and no pings. The caller makes the first one a Discord reply to the question.
+pub fn channel_messages(reply: &Reply, asker: u64, rated: Option<&Rated>) -> Vec<CreateMessage> {
     reply
         .messages
         .iter()
@@ -162,7 +231,7 @@ pub fn channel_messages(reply: &Reply, asker: u64) -> Vec<CreateMessage> {
         .map(|(i, message)| {
             let mut out = CreateMessage::new()
                 .embeds(message.embeds.iter().map(embed).collect())
-                .components(rows(reply, i == 0, asker))
+                .components(rows(reply, i == 0, asker, rated))
                 .allowed_mentions(no_pings());
             if let Some(content) = &message.content {
                 out = out.content(content);
@@ -180,18 +249,20 @@ pub fn channel_note(text: &str, asker: u64) -> CreateMessage {
         .allowed_mentions(no_pings())
 }
 
-/// `reply` as an interaction response (its first message) and followups (the rest).
-/// Ephemeral responses (seen only by the user) get no 🗑️ button: the user can dismiss them.
+/// `reply` as an interaction response (its first message) and followups (the rest), with
+/// 👍/👎 when `rated`. Ephemeral responses (seen only by the user) get no 🗑️ or vote buttons:
+/// the user can dismiss them.
 pub fn interaction_messages(
     reply: &Reply,
     asker: u64,
     ephemeral: bool,
+    rated: Option<&Rated>,
 ) -> (
     CreateInteractionResponseMessage,
     Vec<CreateInteractionResponseFollowup>,
 ) {
     let rows_for = |i: usize| {
-        let mut rows = rows(reply, i == 0, asker);
+        let mut rows = rows(reply, i == 0, asker, rated);
         if ephemeral {
             rows.truncate(usize::from(i == 0 && !reply.choices.is_empty()));
         }
@@ -233,6 +304,36 @@ pub fn ephemeral_note(text: &str) -> CreateInteractionResponseMessage {
         .content(shorten(text, limits::CONTENT))
         .ephemeral(true)
         .allowed_mentions(no_pings())
+}
+
+/// The ephemeral "which entry?" menu of "Add as alternate question…" for `question` (the text
+/// of message `message`): one option per `(entry id, label)` pair, at most 25 (Discord's limit);
+/// pairs whose id does not fit an option value are left out.
+pub fn alternate_picker(
+    message: u64,
+    question: &str,
+    entries: &[(String, String)],
+) -> CreateInteractionResponseMessage {
+    let options: Vec<CreateSelectMenuOption> = entries
+        .iter()
+        .filter(|(id, _)| !id.is_empty() && id.chars().count() <= SELECT_TEXT)
+        .take(SELECT_OPTIONS)
+        .map(|(id, label)| CreateSelectMenuOption::new(shorten(label, SELECT_TEXT), id))
+        .collect();
+    let text = format!(
+        "Add this as an alternate question of which entry? It is saved for the owner to review.\n> {}",
+        shorten(question, 300)
+    );
+    let mut out = ephemeral_note(&text);
+    if let (false, Some(id)) = (
+        options.is_empty(),
+        Action::Alternate { message }.custom_id(),
+    ) {
+        let menu = CreateSelectMenu::new(id, CreateSelectMenuKind::String { options })
+            .placeholder("Choose the entry");
+        out = out.components(vec![CreateActionRow::SelectMenu(menu)]);
+    }
+    out
 }
 
 /// How many `/topics` pages `knowledge` fills.
@@ -287,8 +388,8 @@ pub fn topics_page(knowledge: &Knowledge, page: usize) -> CreateInteractionRespo
         .allowed_mentions(no_pings())
 }
 
-/// What `/help` says.
-pub fn help(prefix: &str) -> CreateInteractionResponseMessage {
+/// What `/help` says; `feedback` when answers carry 👍/👎 buttons.
+pub fn help(prefix: &str, feedback: bool) -> CreateInteractionResponseMessage {
     let mut ways = vec![
         "• `/ask question:` with autocomplete as you type".to_string(),
         "• mention me with your question, or ask me in a DM".to_string(),
@@ -298,6 +399,9 @@ pub fn help(prefix: &str) -> CreateInteractionResponseMessage {
     }
     ways.push("• `/topics` lists everything I can answer; each comparison aspect has its own command (e.g. `/learning-curve`)".into());
     ways.push("• 🗑️ under an answer deletes it (for the asker and moderators)".into());
+    if feedback {
+        ways.push("• 👍/👎 under an answer tell the owner whether it helped".into());
+    }
     let text = CreateEmbed::new()
         .colour(COLOUR)
         .title("How to ask me")
@@ -348,6 +452,17 @@ mod tests {
             },
             Action::Delete { asker: u64::MAX },
             Action::Topics { page: 3 },
+            Action::Vote {
+                up: true,
+                entry: "django-vs-flask".into(),
+                aspect: Some("learning-curve".into()),
+            },
+            Action::Vote {
+                up: false,
+                entry: "what-is-django".into(),
+                aspect: None,
+            },
+            Action::Alternate { message: 17 },
         ] {
             let id = action.custom_id().unwrap();
             assert_eq!(Action::parse(&id), Some(action), "{id}");
@@ -359,6 +474,10 @@ mod tests {
             "other:delete:1",
             "qa:delete:me",
             "qa:topics:1:2",
+            "qa:vote:sideways:e:-",
+            "qa:vote:up::-",
+            "qa:vote:up:e",
+            "qa:alt:x",
         ] {
             assert_eq!(Action::parse(foreign), None, "{foreign}");
         }
@@ -369,13 +488,20 @@ mod tests {
         assert_eq!(long.custom_id(), None);
     }
 
+    fn learning_curve() -> Rated {
+        Rated {
+            entry: "django-vs-flask".into(),
+            aspect: Some("learning-curve".into()),
+        }
+    }
+
     #[test]
     fn answers_carry_embeds_a_delete_button_and_no_pings() {
         let engine = engine();
         let reply = engine
             .answer_for("django-vs-flask", Some("learning-curve"))
             .unwrap();
-        let messages = channel_messages(&reply, 42);
+        let messages = channel_messages(&reply, 42, None);
         assert_eq!(messages.len(), 1);
         let m = json(&messages[0]);
         assert!(m["embeds"][0]["title"]
@@ -385,6 +511,67 @@ mod tests {
         assert_eq!(m["embeds"][0]["fields"].as_array().unwrap().len(), 2);
         assert_eq!(custom_ids(&m), ["qa:delete:42"]);
         assert_eq!(m["allowed_mentions"]["parse"], serde_json::json!([]));
+    }
+
+    #[test]
+    fn rated_answers_get_votes_in_the_delete_row_on_the_first_message_only() {
+        let reply = Reply {
+            status: crate::Status::Answered,
+            messages: vec![Message::default(), Message::default()],
+            choices: Vec::new(),
+        };
+        let rated = learning_curve();
+        let messages: Vec<Value> = channel_messages(&reply, 42, Some(&rated))
+            .iter()
+            .map(json)
+            .collect();
+        assert_eq!(
+            custom_ids(&messages[0]),
+            [
+                "qa:vote:up:django-vs-flask:learning-curve",
+                "qa:vote:down:django-vs-flask:learning-curve",
+                "qa:delete:42"
+            ]
+        );
+        assert_eq!(messages[0]["components"].as_array().unwrap().len(), 1);
+        assert_eq!(custom_ids(&messages[1]), ["qa:delete:42"]);
+        let (response, followups) = interaction_messages(&reply, 42, false, Some(&rated));
+        assert_eq!(custom_ids(&json(&response)).len(), 3);
+        assert_eq!(custom_ids(&json(&followups[0])), ["qa:delete:42"]);
+        let (private, _) = interaction_messages(&reply, 42, true, Some(&rated));
+        assert!(
+            custom_ids(&json(&private)).is_empty(),
+            "ephemeral: no buttons"
+        );
+        let too_long = Rated {
+            entry: "e".repeat(95),
+            aspect: None,
+        };
+        let m = json(&channel_messages(&reply, 42, Some(&too_long))[0]);
+        assert_eq!(
+            custom_ids(&m),
+            ["qa:delete:42"],
+            "ids over 100 are left out"
+        );
+    }
+
+    #[test]
+    fn the_alternate_picker_is_an_ephemeral_select_of_at_most_25() {
+        let entries: Vec<(String, String)> = (0..30)
+            .map(|i| (format!("entry-{i}"), format!("Entry {i}")))
+            .chain([("x".repeat(101), "too long".to_string())])
+            .collect();
+        let m = json(&alternate_picker(99, "how do I deploy?", &entries));
+        assert_eq!(m["flags"], 64);
+        assert!(m["content"].as_str().unwrap().contains("how do I deploy?"));
+        let menu = &m["components"][0]["components"][0];
+        assert_eq!(menu["custom_id"], "qa:alt:99");
+        let options = menu["options"].as_array().unwrap();
+        assert_eq!(options.len(), 25);
+        assert_eq!(options[0]["value"], "entry-0");
+        assert_eq!(options[0]["label"], "Entry 0");
+        let none = json(&alternate_picker(99, "q", &[]));
+        assert!(none["components"].is_null() || none["components"] == serde_json::json!([]));
     }
 
     #[test]
@@ -403,12 +590,12 @@ mod tests {
                 aspect: Some("learning-curve".into()),
             }],
         };
-        let m = json(&channel_messages(&reply, 7)[0]);
+        let m = json(&channel_messages(&reply, 7, None)[0]);
         assert_eq!(
             custom_ids(&m),
             ["qa:show:django-vs-flask:learning-curve", "qa:delete:7"]
         );
-        let (response, _) = interaction_messages(&reply, 7, true);
+        let (response, _) = interaction_messages(&reply, 7, true, None);
         let r = json(&response);
         assert_eq!(custom_ids(&r), ["qa:show:django-vs-flask:learning-curve"]);
         assert_eq!(r["flags"], 64);
@@ -428,7 +615,7 @@ mod tests {
             ],
             choices: Vec::new(),
         };
-        let (response, followups) = interaction_messages(&reply, 1, false);
+        let (response, followups) = interaction_messages(&reply, 1, false, None);
         assert_eq!(followups.len(), 2);
         for value in std::iter::once(json(&response)).chain(followups.iter().map(json)) {
             assert_eq!(value["allowed_mentions"]["parse"], serde_json::json!([]));

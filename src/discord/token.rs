@@ -101,9 +101,16 @@ impl Token {
             path: path.display().to_string(),
             reason,
         };
-        let size = std::fs::metadata(path)
-            .map_err(|e| unreadable(e.to_string()))?
-            .len();
+        let meta = std::fs::metadata(path).map_err(|e| unreadable(e.to_string()))?;
+        if let Some(mode) = open_to_others(&meta) {
+            tracing::warn!(
+                "the token file {} can be read by other users (mode {mode:o}); anyone who can \
+                 read it controls the bot: run `chmod 600 {}`",
+                path.display(),
+                path.display()
+            );
+        }
+        let size = meta.len();
         if size > MAX_FILE_BYTES {
             return Err(unreadable(format!(
                 "it is {size} bytes, too big for a token"
@@ -117,6 +124,20 @@ impl Token {
     pub(crate) fn secret(&self) -> &str {
         &self.0
     }
+}
+
+/// The file's permission bits when its group or other users may read, write or run it.
+#[cfg(unix)]
+fn open_to_others(meta: &std::fs::Metadata) -> Option<u32> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = meta.permissions().mode() & 0o777;
+    (mode & 0o077 != 0).then_some(mode)
+}
+
+/// Other systems have no such permission bits.
+#[cfg(not(unix))]
+fn open_to_others(_: &std::fs::Metadata) -> Option<u32> {
+    None
 }
 
 impl fmt::Debug for Token {
@@ -171,6 +192,23 @@ mod tests {
                 "{bad:?}"
             );
         }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_token_file_open_to_others_is_noticed() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("token");
+        std::fs::write(&file, "x").unwrap();
+        let set = |mode| std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode));
+        set(0o600).unwrap();
+        assert_eq!(open_to_others(&std::fs::metadata(&file).unwrap()), None);
+        set(0o640).unwrap();
+        assert_eq!(
+            open_to_others(&std::fs::metadata(&file).unwrap()),
+            Some(0o640)
+        );
     }
 
     #[test]

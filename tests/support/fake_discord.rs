@@ -239,6 +239,22 @@ impl FakeDiscord {
             .await
     }
 
+    /// Resolves once `count` recorded REST requests match `pred`, without copying them (for
+    /// bursts of thousands); `false` on timeout.
+    pub async fn wait_for_request_count(
+        &self,
+        pred: impl Fn(&Recorded) -> bool,
+        count: usize,
+        timeout: Duration,
+    ) -> bool {
+        self.shared
+            .wait(timeout, |s| {
+                (s.requests.iter().filter(|r| pred(r)).count() >= count).then_some(())
+            })
+            .await
+            .is_some()
+    }
+
     /// The first gateway event (past or future) matching `pred`.
     pub async fn wait_for_gateway_event(
         &self,
@@ -269,6 +285,14 @@ impl FakeDiscord {
     /// Dispatches INTERACTION_CREATE type 2 (slash command); returns the interaction id.
     pub async fn send_slash_command(&self, spec: InteractionSpec) -> u64 {
         self.shared.update(|s| s.command_interaction(2, &spec))
+    }
+
+    /// Dispatches INTERACTION_CREATE type 2 for the message context-menu command `spec.name`
+    /// (`data.type` 3) on the stored message `message_id`, which is sent in
+    /// `data.resolved.messages` as Discord does. Returns the interaction id.
+    pub async fn send_message_command(&self, spec: InteractionSpec, message_id: u64) -> u64 {
+        self.shared
+            .update(|s| s.message_command_interaction(&spec, message_id))
     }
 
     /// Dispatches INTERACTION_CREATE type 4 (autocomplete); one option must be
@@ -451,6 +475,8 @@ pub struct ReadyInfo {
 /// One REST request as the fake saw and answered it.
 #[derive(Clone, Debug)]
 pub struct Recorded {
+    /// When the request arrived (for latency figures).
+    pub at: Instant,
     /// HTTP method, upper case.
     pub method: String,
     /// Percent-decoded path without the `/api/v10` prefix, e.g. `/channels/1/messages`.
@@ -934,6 +960,8 @@ struct Interaction {
     source_message: Option<u64>,
     /// The response message (callbacks 4 and 5).
     original: Option<u64>,
+    /// What Discord puts on the response message as `interaction_metadata`.
+    metadata: Value,
 }
 
 /// Who triggers an interaction, where, and of which type.
@@ -1226,6 +1254,42 @@ impl State {
         self.interaction(&invocation, data, None)
     }
 
+    fn message_command_interaction(&mut self, spec: &InteractionSpec, message_id: u64) -> u64 {
+        let message = self
+            .messages
+            .get(&message_id)
+            .unwrap_or_else(|| panic!("send_message_command: message {message_id} is not stored"))
+            .clone();
+        let registered = spec
+            .guild_id
+            .and_then(|g| self.guild_commands.get(&g))
+            .into_iter()
+            .flatten()
+            .chain(&self.global_commands)
+            .find(|c| c["name"] == spec.name.as_str() && c["type"] == 3)
+            .and_then(|c| c["id"].as_str())
+            .map(str::to_owned);
+        let command_id = registered.unwrap_or_else(|| self.next_id().to_string());
+        let id = message_id.to_string();
+        let data = json!({
+            "id": command_id,
+            "name": spec.name,
+            "type": 3,
+            "target_id": id,
+            "resolved": {"messages": {id.clone(): message}},
+        });
+        let invocation = Invocation {
+            kind: 2,
+            guild_id: spec.guild_id,
+            channel_id: spec.channel_id,
+            user_id: spec.user_id,
+            user_name: &spec.user_name,
+            permissions: spec.permissions,
+            locale: &spec.locale,
+        };
+        self.interaction(&invocation, data, None)
+    }
+
     fn component_interaction(&mut self, spec: &ComponentSpec) -> u64 {
         let message = self
             .messages
@@ -1303,6 +1367,16 @@ impl State {
         if let Some(message) = message {
             payload["message"] = message;
         }
+        let owner = match guild_id {
+            Some(guild_id) => json!({"0": guild_id.to_string()}),
+            None => json!({"1": user_id.to_string()}),
+        };
+        let metadata = json!({
+            "id": id.to_string(),
+            "type": kind,
+            "user": Self::user(user_id, user_name, false),
+            "authorizing_integration_owners": owner,
+        });
         self.interactions.insert(
             id,
             Interaction {
@@ -1313,6 +1387,7 @@ impl State {
                 response: None,
                 source_message,
                 original: None,
+                metadata,
             },
         );
         self.dispatch("INTERACTION_CREATE", payload);

@@ -137,6 +137,7 @@ pub(super) async fn handle(
     let (body, attachments, malformed) = decode_body(&content_type, &body);
     let path = uri.path();
     let mut request = Recorded {
+        at: std::time::Instant::now(),
         method: method.as_str().to_owned(),
         path: percent_decode(path.strip_prefix(API_PREFIX).unwrap_or(path)),
         query: uri.query().map(str::to_owned),
@@ -491,8 +492,18 @@ impl State {
             request.unsafe_mentions = validate::unsafe_mentions(data);
         }
         let (channel_id, source) = (interaction.channel_id, interaction.source_message);
+        let metadata = interaction.metadata.clone();
         let original = match kind {
-            4 => Some(self.bot_message(channel_id, data, true)),
+            4 => {
+                let mut message = self.bot_message(channel_id, data, true);
+                message["interaction_metadata"] = metadata;
+                if let Some(stored) =
+                    snowflake(&message["id"]).and_then(|m| self.messages.get_mut(&m))
+                {
+                    stored["interaction_metadata"] = message["interaction_metadata"].clone();
+                }
+                Some(message)
+            }
             5 => {
                 let flags = data["flags"].as_u64().unwrap_or(0) | 128; // LOADING
                 Some(self.bot_message(channel_id, &json!({"flags": flags}), true))
