@@ -478,6 +478,14 @@ async fn sighup_reloads_sigterm_exits_0_and_trace_logs_never_show_the_token() {
         "closed the gateway with a close frame"
     );
     assert!(output.contains("TRACE"), "trace logging was on");
+    let dropped = output
+        .lines()
+        .filter(|l| l.contains("WARN") && l.contains("could not send an answer"))
+        .count();
+    assert_eq!(
+        dropped, 1,
+        "one clear line for the dropped reply:\n{output}"
+    );
     assert_no_token(&output, FakeDiscord::TOKEN);
 }
 

@@ -1,12 +1,15 @@
 //! The Discord adapter: qabot as a bot on the real gateway, a thin layer over [`Engine`].
 //!
-//! [`Bot::builder`] takes an engine and the config; [`Bot::run`] connects and answers until
-//! [`ShutdownHandle::shutdown`] (or a fatal error). Everything Discord-specific lives here,
+//! [`Bot::builder`] takes an engine and the config ([`Bot::from_live`] files it can reload);
+//! [`Bot::run`] connects and answers until [`ShutdownHandle::shutdown`] (or a fatal error),
+//! finishing the replies in flight first. Everything Discord-specific lives here,
 //! one concept per file: `token` (where the token comes from, never printed), `gate`
 //! (cooldowns and repeats), `commands` (the slash-command set), `render` (replies as
 //! serenity builders), `handler` (events to engine calls), `invite` (the OAuth2 link),
-//! `feedback` (misses, 👎 and proposed alternates, written off the runtime) and
-//! `metrics_endpoint` (the optional `GET /metrics`).
+//! `feedback` (misses, 👎 and proposed alternates, written off the runtime),
+//! `metrics_endpoint` (the optional `GET /metrics`), `reload` (`/reload`, SIGHUP, the file
+//! watch), `send` (message posts with a bounded retry), `shutdown` (draining the events in
+//! flight) and `guilds` (the `allowed_guilds` list).
 //!
 //! ```no_run
 //! # async fn start(engine: qabot::Engine, config: qabot::Config) -> Result<(), qabot::discord::BotError> {
