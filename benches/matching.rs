@@ -69,6 +69,34 @@ fn bench_size(c: &mut Criterion, size: usize) {
     group.finish();
 }
 
+/// The worst inputs a user can send (100 KB each), answered from the shipped pack: the time
+/// bound that `tests/hostile.rs` relies on.
+fn bench_hostile(c: &mut Criterion) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge");
+    let engine = Engine::load(&dir, Matching::default()).expect("shipped knowledge loads");
+    let cases: [(&str, String); 6] = [
+        ("repeated-word", "django ".repeat(14_000)),
+        (
+            "distinct-words",
+            (0..14_000).map(|i| format!("w{i} ")).collect(),
+        ),
+        ("one-long-word", "a".repeat(100_000)),
+        (
+            "zalgo",
+            "d\u{0351}\u{0352}j\u{0357}a\u{0363}n\u{0364}g\u{0365}o ".repeat(4_000),
+        ),
+        ("markup", "**<@123>** `x` ```py\n".repeat(5_000)),
+        ("typos", "djnago flsak migartions templtaes ".repeat(3_000)),
+    ];
+    let mut group = c.benchmark_group("hostile");
+    for (label, text) in &cases {
+        group.bench_with_input(BenchmarkId::from_parameter(label), text, |b, text| {
+            b.iter(|| engine.ask(black_box(text)))
+        });
+    }
+    group.finish();
+}
+
 fn main() {
     let benchmarking = std::env::args().any(|a| a == "--bench");
     let sizes: &[usize] = if benchmarking {
@@ -80,5 +108,6 @@ fn main() {
     for &size in sizes {
         bench_size(&mut c, size);
     }
+    bench_hostile(&mut c);
     c.final_summary();
 }

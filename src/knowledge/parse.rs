@@ -79,10 +79,18 @@ pub fn is_command_name(name: &str) -> bool {
 struct Checker<'a> {
     path: &'a Path,
     source: &'a str,
+    /// Byte offsets of the source's line breaks: an entry's line is a binary search, not a
+    /// count from the start of the file (which made loading quadratic in the file's size).
+    newlines: Vec<usize>,
     problems: Vec<Problem>,
 }
 
 impl Checker<'_> {
+    /// The 1-based line of byte offset `at`, as [`crate::problem::line_column`] counts it.
+    fn line(&self, at: usize) -> usize {
+        self.newlines.partition_point(|&n| n < at) + 1
+    }
+
     fn report(&mut self, at: &S, message: impl Into<String>) {
         self.problems.push(Problem::at(
             self.path,
@@ -238,7 +246,7 @@ impl Checker<'_> {
             verdict: e.verdict.as_ref().map(|v| self.text("verdict", v)),
             origin: Origin {
                 path: self.path.to_path_buf(),
-                line: crate::problem::line_column(self.source, raw.span().start).0,
+                line: self.line(raw.span().start),
             },
         }
     }
@@ -331,6 +339,7 @@ pub(super) fn build(sources: &[(PathBuf, String)]) -> Result<Knowledge, Problems
         let mut checker = Checker {
             path,
             source,
+            newlines: source.match_indices('\n').map(|(i, _)| i).collect(),
             problems: Vec::new(),
         };
         for (from, to) in &raw.synonyms {
