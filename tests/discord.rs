@@ -7,131 +7,20 @@
 mod support;
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::sync::Once;
+use std::path::Path;
 use std::time::Duration;
 
-use qabot::discord::{commands, Bot, BotError, Registration, ShutdownHandle, Token};
-use qabot::{Config, Engine, Status};
+use qabot::discord::{commands, Registration};
+use qabot::{Engine, Status};
 use serde_json::Value;
-use tokio::sync::watch;
-use tokio::task::JoinHandle;
 
+use support::bot::{config, finish, shipped_knowledge, Running, WAIT};
 use support::fake_discord::{
     ComponentSpec, FakeDiscord, GatewayRecord, InteractionSpec, MessageSpec, OptionSpec, Recorded,
 };
 
-/// How long any single expectation may take; only reached when something is broken.
-const WAIT: Duration = Duration::from_secs(5);
-
-/// How long a shutdown may take: serenity waits up to 5 s for a shard to confirm it closed
-/// (rarely reached under load), then the bot gives the client 5 s more.
-const SHUTDOWN_WAIT: Duration = Duration::from_secs(15);
-
 /// MANAGE_MESSAGES.
 const MANAGE_MESSAGES: u64 = 1 << 13;
-
-fn shipped_knowledge() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge")
-}
-
-/// Defaults, without the cooldown and channel rate, so tests may ask several questions, and
-/// without the feedback files, so they leave nothing behind (tests of those set a temp path).
-fn config() -> Config {
-    let mut config = Config::default();
-    config.discord.user_cooldown_secs = 0;
-    config.discord.channel_replies_per_minute = 0;
-    config.misses.path = PathBuf::new();
-    config.misses.pending_path = PathBuf::new();
-    config
-}
-
-/// Keeps reqwest from sending loopback traffic to a proxy configured in the environment.
-fn bypass_proxies() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| std::env::set_var("NO_PROXY", "127.0.0.1,localhost"));
-}
-
-/// A bot running against a fake.
-struct Running {
-    stop: ShutdownHandle,
-    task: JoinHandle<Result<(), BotError>>,
-    registrations: watch::Receiver<Vec<Registration>>,
-    /// Feedback records written so far.
-    written: watch::Receiver<u64>,
-    metrics_addr: Option<SocketAddr>,
-}
-
-impl Running {
-    /// The bot on `knowledge`, started and READY.
-    async fn start_with(fake: &FakeDiscord, config: Config, knowledge: &Path) -> Running {
-        bypass_proxies();
-        let engine = Engine::load(knowledge, config.matching.clone()).expect("knowledge loads");
-        let token = Token::parse(FakeDiscord::TOKEN, "test").expect("the fake's token is valid");
-        let bot = Bot::builder(engine, config)
-            .token(token)
-            .api_base(fake.base_url())
-            .build()
-            .expect("bot builds");
-        let stop = bot.shutdown_handle();
-        let registrations = bot.registrations();
-        let written = bot.feedback_written();
-        let metrics_addr = bot.metrics_addr();
-        let task = tokio::spawn(bot.run());
-        fake.wait_ready(WAIT)
-            .await
-            .expect("the bot identifies and gets READY");
-        Running {
-            stop,
-            task,
-            registrations,
-            written,
-            metrics_addr,
-        }
-    }
-
-    /// Waits until the feedback writer has finished `n` records in all.
-    async fn written(&mut self, n: u64) {
-        tokio::time::timeout(WAIT, self.written.wait_for(|w| *w >= n))
-            .await
-            .expect("feedback written")
-            .expect("bot alive");
-    }
-
-    async fn start(fake: &FakeDiscord, config: Config) -> Running {
-        Running::start_with(fake, config, &shipped_knowledge()).await
-    }
-
-    /// The registrations done at the first READY, once done.
-    async fn registered(&mut self) -> Vec<Registration> {
-        let done = tokio::time::timeout(WAIT, self.registrations.wait_for(|r| !r.is_empty()))
-            .await
-            .expect("commands checked at READY")
-            .expect("bot alive");
-        done.clone()
-    }
-
-    /// Stops the bot and asserts `run` returned `Ok`.
-    async fn stop(self) {
-        self.stop.shutdown();
-        let ended = tokio::time::timeout(SHUTDOWN_WAIT, self.task)
-            .await
-            .expect("run returns after shutdown");
-        ended.expect("bot task").expect("run returns Ok");
-    }
-}
-
-/// Stops the bot, then checks nothing the bot sent was refused or could ping anyone.
-async fn finish(fake: &FakeDiscord, bot: Running) {
-    bot.stop().await;
-    let rejected = fake.rejected_requests();
-    assert!(rejected.is_empty(), "refused by the fake: {rejected:#?}");
-    let unsafe_mentions = fake.unsafe_mention_requests();
-    assert!(
-        unsafe_mentions.is_empty(),
-        "messages that could ping: {unsafe_mentions:#?}"
-    );
-}
 
 /// A message the bot posted in a channel.
 fn is_post(r: &Recorded) -> bool {

@@ -1,15 +1,17 @@
 //! Starting the real bot against the fake, and reading what it posted: shared by the
 //! end-to-end tests of reload, shutdown, security and faults.
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Once};
 use std::time::Duration;
 
-use qabot::discord::{Bot, BotError, ReloadHandle, ShutdownHandle, Token};
+use qabot::discord::{Bot, BotError, Registration, ReloadHandle, ShutdownHandle, Token};
 use qabot::live::Live;
 use qabot::metrics::Metrics;
 use qabot::{Config, Engine};
 use serde_json::Value;
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use super::fake_discord::{FakeDiscord, GatewayRecord, Recorded};
@@ -50,6 +52,12 @@ pub struct Running {
     pub reload: ReloadHandle,
     pub metrics: Arc<Metrics>,
     pub task: JoinHandle<Result<(), BotError>>,
+    /// Each command-registration check, as the bot reports them.
+    pub registrations: watch::Receiver<Vec<Registration>>,
+    /// Feedback records written so far.
+    pub written: watch::Receiver<u64>,
+    /// Where the metrics endpoint listens, when configured.
+    pub metrics_addr: Option<SocketAddr>,
 }
 
 impl Running {
@@ -66,6 +74,9 @@ impl Running {
             stop: bot.shutdown_handle(),
             reload: bot.reload_handle(),
             metrics: bot.metrics(),
+            registrations: bot.registrations(),
+            written: bot.feedback_written(),
+            metrics_addr: bot.metrics_addr(),
             task: tokio::spawn(bot.run()),
         };
         fake.wait_ready(WAIT)
@@ -76,9 +87,30 @@ impl Running {
 
     /// The bot on the shipped knowledge.
     pub async fn start(fake: &FakeDiscord, config: Config) -> Running {
-        let engine =
-            Engine::load(&shipped_knowledge(), config.matching.clone()).expect("knowledge loads");
+        Running::start_with(fake, config, &shipped_knowledge()).await
+    }
+
+    /// The bot on `knowledge`.
+    pub async fn start_with(fake: &FakeDiscord, config: Config, knowledge: &Path) -> Running {
+        let engine = Engine::load(knowledge, config.matching.clone()).expect("knowledge loads");
         Running::start_bot(fake, Bot::builder(engine, config)).await
+    }
+
+    /// Waits until the feedback writer has finished `n` records in all.
+    pub async fn written(&mut self, n: u64) {
+        tokio::time::timeout(WAIT, self.written.wait_for(|w| *w >= n))
+            .await
+            .expect("feedback written")
+            .expect("bot alive");
+    }
+
+    /// The registrations done at the first READY, once done.
+    pub async fn registered(&mut self) -> Vec<Registration> {
+        let done = tokio::time::timeout(WAIT, self.registrations.wait_for(|r| !r.is_empty()))
+            .await
+            .expect("commands checked at READY")
+            .expect("bot alive");
+        done.clone()
     }
 
     /// The bot on `live`, able to reload.
