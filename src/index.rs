@@ -98,8 +98,6 @@ pub struct EntryTerms {
     phrase_terms: Vec<TermId>,
     /// Question, alternates and keywords as phrases.
     pub phrases: Vec<Phrase>,
-    /// Terms of the question, alternates, keywords and subjects.
-    pub terms: TermWeights,
     /// Terms of the subjects' names (never evidence for an aspect).
     pub subjects: Vec<TermId>,
     /// Per aspect: its terms (title, keywords, summary) and its keyword/title phrases.
@@ -114,6 +112,25 @@ impl EntryTerms {
         &self.phrase_terms[phrase.span()]
     }
 
+    /// The weight of the entry's own best field holding `id` (question, alternates and
+    /// subjects count fully, keywords a little less), or 0. Derived from the phrases rather
+    /// than stored: a table per entry would cost a third more memory than the phrases do.
+    pub fn weight(&self, id: TermId) -> f32 {
+        if self.subjects.contains(&id) {
+            return weight::QUESTION;
+        }
+        let mut best: f32 = 0.0;
+        for p in &self.phrases {
+            if self.terms_of(p).contains(&id) {
+                match p.source() {
+                    Source::Keyword(_) => best = best.max(weight::KEYWORD),
+                    _ => return weight::QUESTION,
+                }
+            }
+        }
+        best
+    }
+
     /// Interns `text` as a phrase of this entry.
     fn phrase(&mut self, index: &mut Index, text: &str, source: Source) -> Phrase {
         let start = self.phrase_terms.len() as u32;
@@ -125,7 +142,6 @@ impl EntryTerms {
     fn shrink_to_fit(&mut self) {
         self.phrase_terms.shrink_to_fit();
         self.phrases.shrink_to_fit();
-        self.terms.shrink_to_fit();
         self.subjects.shrink_to_fit();
         for (terms, phrases) in &mut self.aspects {
             terms.shrink_to_fit();
@@ -218,6 +234,8 @@ impl Index {
         };
         for (n, entry) in knowledge.entries.iter().enumerate() {
             let mut terms = EntryTerms::default();
+            // The entry's own terms at their best weight, for its postings.
+            let mut own = TermWeights::new();
             let q = terms.phrase(&mut index, &entry.question, Source::Question);
             terms.phrases.push(q);
             for (i, alt) in entry.alternates.iter().enumerate() {
@@ -233,24 +251,16 @@ impl Index {
                 }
             };
             for p in &terms.phrases {
-                add(
-                    &mut terms.terms,
-                    &terms.phrase_terms[p.span()],
-                    weight::QUESTION,
-                );
+                add(&mut own, &terms.phrase_terms[p.span()], weight::QUESTION);
             }
             for (i, kw) in entry.keywords.iter().enumerate() {
                 let p = terms.phrase(&mut index, kw, Source::Keyword(i));
-                add(
-                    &mut terms.terms,
-                    &terms.phrase_terms[p.span()],
-                    weight::KEYWORD,
-                );
+                add(&mut own, &terms.phrase_terms[p.span()], weight::KEYWORD);
                 terms.phrases.push(p);
             }
             for subject in &entry.subjects {
                 let ids = index.intern_all(subject);
-                add(&mut terms.terms, &ids, weight::QUESTION);
+                add(&mut own, &ids, weight::QUESTION);
                 terms.subjects.extend(ids);
             }
             for (a, aspect) in entry.aspects.iter().enumerate() {
@@ -277,7 +287,7 @@ impl Index {
                 .map(|n| index.intern_all(n))
                 .collect();
             // Postings: each term once per entry, at its best weight anywhere in the entry.
-            let mut all = terms.terms.clone();
+            let mut all = own;
             for (aspect_terms, _) in &terms.aspects {
                 add(
                     &mut all,

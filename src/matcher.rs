@@ -290,7 +290,7 @@ fn score_entry(index: &Index, entry: usize, terms: &[QueryTerm], total: f32) -> 
             loose += t.weight;
             continue;
         };
-        let own = weight_in(&e.terms, id);
+        let own = e.weight(id);
         let mut via_aspect: f32 = 0.0;
         for (a, (aspect_terms, _)) in e.aspects.iter().enumerate() {
             let w = weight_in(aspect_terms, id);
@@ -323,11 +323,7 @@ fn score_entry(index: &Index, entry: usize, terms: &[QueryTerm], total: f32) -> 
                 .iter()
                 .filter_map(|t| {
                     let id = t.term?;
-                    Some(
-                        t.weight
-                            * t.similarity
-                            * weight_in(&e.terms, id).max(weight_in(aspect_terms, id)),
-                    )
+                    Some(t.weight * t.similarity * e.weight(id).max(weight_in(aspect_terms, id)))
                 })
                 .sum();
             let (p, phrase) = best_phrase(index, e, phrases.iter(), &e.subjects, terms);
