@@ -54,8 +54,10 @@ pub(crate) fn now() -> u64 {
 
 /// Queues feedback writes and remembers recent questions.
 pub(crate) struct Feedback {
-    /// `None` when both files are off.
-    queue: Option<mpsc::Sender<Write>>,
+    /// `None` when both files are off, and once closed for shutdown.
+    queue: Mutex<Option<mpsc::Sender<Write>>>,
+    /// The writer task, awaited by [`Feedback::close`].
+    writer: Mutex<Option<tokio::task::JoinHandle<()>>>,
     misses_on: bool,
     pending_on: bool,
     record_user_ids: bool,
@@ -72,13 +74,16 @@ impl Feedback {
         let pending =
             (!config.pending_path.as_os_str().is_empty()).then(|| config.pending_path.clone());
         let (misses_on, pending_on) = (log.is_some(), pending.is_some());
-        let queue = (misses_on || pending_on).then(|| {
+        let (queue, writer) = if misses_on || pending_on {
             let (tx, rx) = mpsc::channel(QUEUE);
-            tokio::spawn(write_all(rx, log, pending, written));
-            tx
-        });
+            let writer = tokio::spawn(write_all(rx, log, pending, written));
+            (Some(tx), Some(writer))
+        } else {
+            (None, None)
+        };
         Feedback {
-            queue,
+            queue: Mutex::new(queue),
+            writer: Mutex::new(writer),
             misses_on,
             pending_on,
             record_user_ids: config.record_user_ids,
@@ -111,9 +116,31 @@ impl Feedback {
     }
 
     fn queue(&self, write: Write) {
-        if let Some(queue) = &self.queue {
+        let queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(queue) = queue.as_ref() {
             if queue.try_send(write).is_err() {
                 warn!("the feedback writer is behind; one record was dropped");
+            }
+        }
+    }
+
+    /// Stops taking writes and waits (at most `within`) for the queued ones to reach their
+    /// files: at shutdown, so the last misses of a session are not lost.
+    pub(crate) async fn close(&self, within: std::time::Duration) {
+        drop(
+            self.queue
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take(),
+        );
+        let writer = self
+            .writer
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(writer) = writer {
+            if tokio::time::timeout(within, writer).await.is_err() {
+                warn!("feedback still being written after {within:?}; some records may be lost");
             }
         }
     }
@@ -223,6 +250,49 @@ mod tests {
     use super::*;
 
     #[test]
+    fn close_writes_everything_queued_before_returning() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Misses {
+            path: dir.path().join("misses.jsonl"),
+            pending_path: PathBuf::new(),
+            ..Misses::default()
+        };
+        // One thread: the writer cannot run until the test awaits, so without `close` the
+        // file would still be empty when read.
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let feedback = Feedback::start(&config, watch::Sender::new(0));
+            for i in 0..100 {
+                feedback.miss(Record {
+                    time: i,
+                    question: format!("q{i}"),
+                    outcome: "none".into(),
+                    entry: None,
+                    aspect: None,
+                    confidence: 0.0,
+                    user: None,
+                });
+            }
+            feedback.close(std::time::Duration::from_secs(5)).await;
+            feedback.miss(Record {
+                time: 100,
+                question: "after close".into(),
+                outcome: "none".into(),
+                entry: None,
+                aspect: None,
+                confidence: 0.0,
+                user: None,
+            });
+        });
+        let records = crate::misses::read(&config.path);
+        assert_eq!(records.len(), 100, "all queued, none after close");
+        assert_eq!(records[99].question, "q99");
+    }
+
+    #[test]
     fn recent_questions_are_bounded_and_latest_wins() {
         let config = Misses {
             path: PathBuf::new(),
@@ -234,7 +304,7 @@ mod tests {
             .unwrap();
         let _in_runtime = runtime.enter();
         let feedback = Feedback::start(&config, watch::Sender::new(0));
-        assert!(feedback.queue.is_none() && !feedback.pending_on());
+        assert!(feedback.queue.lock().unwrap().is_none() && !feedback.pending_on());
         for i in 0..(REMEMBERED as u64 + 10) {
             feedback.remember(i, &format!("q{i}"));
         }

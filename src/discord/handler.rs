@@ -159,6 +159,11 @@ impl Handler {
     }
 
     /// Records the bot's user id (known from the token check, and again at READY).
+    /// Flushes the feedback files at shutdown (see [`Feedback::close`]).
+    pub(crate) async fn close_feedback(&self, within: std::time::Duration) {
+        self.feedback.close(within).await;
+    }
+
     pub(crate) fn set_bot_id(&self, id: u64) {
         self.bot_id.store(id, Ordering::Relaxed);
     }

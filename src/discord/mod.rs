@@ -360,6 +360,7 @@ impl Bot {
                         warn!("replies still in flight after {:?}; closing anyway", shutdown::DRAIN);
                     }
                     shards.shutdown_all().await;
+                    handler.close_feedback(shutdown::DRAIN).await;
                     return match tokio::time::timeout(SHUTDOWN_GRACE, task).await {
                         Ok(Ok(Err(e))) => Err(e.into()),
                         _ => Ok(()),
