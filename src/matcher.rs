@@ -24,6 +24,10 @@ const THROUGH_ASPECT: f32 = 0.9;
 /// Share of the question's non-subject weight an aspect must explain to be chosen.
 const ASPECT_SHARE: f32 = 0.3;
 
+/// A comparison asked about without naming anything it compares ("what is machine
+/// learning" against Django vs FastAPI's use cases) counts this much: at best a suggestion.
+const UNNAMED_SUBJECTS: f32 = 0.6;
+
 /// What qabot does with a question.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -278,8 +282,13 @@ fn score_entry(index: &Index, entry: usize, terms: &[QueryTerm], total: f32) -> 
     if is_negative(index, e, terms) {
         return None;
     }
+    let named = e.subjects.is_empty()
+        || terms
+            .iter()
+            .any(|t| t.term.is_some_and(|id| e.subjects.contains(&id)));
+    let factor = if named { 1.0 } else { UNNAMED_SUBJECTS };
     let confidence = |coverage: f32, precision: f32| {
-        coverage * (1.0 - PRECISION_SHARE + PRECISION_SHARE * precision)
+        factor * coverage * (1.0 - PRECISION_SHARE + PRECISION_SHARE * precision)
     };
     // Evidence per aspect, from the question's non-subject words.
     let mut evidence: Vec<f32> = vec![0.0; e.aspects.len()];

@@ -56,6 +56,8 @@ const STOPWORDS: &[&str] = &[
     "anyways", "maybe", "probably", "basically", "good", "bad", "great", "nice", "cool", "exactly",
     "explain", "explained", "meaning", "simply", "overall", "generally", "thoughts", "opinion",
     "opinions", "recommend", "recommendation", "advice", "suggest", "suggestion", "idea", "ideas",
+    "tutorial", "tutorials", "guide", "guides", "example", "examples", "work", "works", "working",
+    "worked", "instead",
 ];
 
 /// Turns text into terms. Built once per knowledge base (it holds the pack's synonyms).
