@@ -14,7 +14,9 @@ use support::bot::{
     back_online, config, delivered_to, finish, is_post, newest_connection, referenced, replies_to,
     Running, RECONNECT_WAIT, WAIT,
 };
-use support::fake_discord::{FakeDiscord, MessageSpec, Recorded, RestFault};
+use support::fake_discord::{
+    FakeDiscord, InteractionSpec, MessageSpec, OptionSpec, Recorded, RestFault,
+};
 
 /// Asks a question by mention in the default channel and waits for the accepted reply.
 async fn answered(fake: &FakeDiscord, question: &str, within: Duration) -> Recorded {
@@ -157,6 +159,32 @@ async fn server_errors_are_retried() {
             "{status}"
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interaction_answer_is_retried_after_a_server_error() {
+    let fake = FakeDiscord::start().await;
+    let bot = Running::start(&fake, config()).await;
+    let callbacks = |method: &str, path: &str| {
+        method == "POST" && path.starts_with("/interactions/") && path.ends_with("/callback")
+    };
+    fake.fail_next_requests_matching(1, RestFault::Status(502), callbacks);
+    let ask =
+        InteractionSpec::guild("ask").option(OptionSpec::string("question", "What is Django?"));
+    let id = fake.send_slash_command(ask).await;
+    let prefix = format!("/interactions/{id}/");
+    let delivered = fake
+        .wait_for_request(|r| r.path.starts_with(&prefix) && r.status == 204, WAIT)
+        .await
+        .expect("answered after the 502");
+    assert_eq!(delivered.body.as_ref().expect("a JSON body")["type"], 4);
+    let tries = fake
+        .requests()
+        .iter()
+        .filter(|r| r.path.starts_with(&prefix))
+        .count();
+    assert_eq!(tries, 2, "one 502, then the answer");
+    finish(&fake, bot).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -393,19 +393,33 @@ impl Handler {
         let ephemeral = reply.status == Status::None;
         let (response, followups) = render::interaction_messages(reply, user, ephemeral, rated);
         let response = CreateInteractionResponse::Message(response);
-        let result = match to {
-            InteractionRef::Command(c) => c.create_response(&ctx.http, response).await,
-            InteractionRef::Component(c) => c.create_response(&ctx.http, response).await,
-        };
+        // Retried like channel replies: a 5xx on the callback still leaves time in Discord's
+        // 3-second window.
+        let result = send::retried(|| async {
+            match to {
+                InteractionRef::Command(c) => c.create_response(&ctx.http, response.clone()).await,
+                InteractionRef::Component(c) => {
+                    c.create_response(&ctx.http, response.clone()).await
+                }
+            }
+        })
+        .await;
         if result.is_err() {
             self.logged(result, "answer");
             return false;
         }
         for followup in followups {
-            let sent = match to {
-                InteractionRef::Command(c) => c.create_followup(&ctx.http, followup).await,
-                InteractionRef::Component(c) => c.create_followup(&ctx.http, followup).await,
-            };
+            let sent = send::retried(|| async {
+                match to {
+                    InteractionRef::Command(c) => {
+                        c.create_followup(&ctx.http, followup.clone()).await
+                    }
+                    InteractionRef::Component(c) => {
+                        c.create_followup(&ctx.http, followup.clone()).await
+                    }
+                }
+            })
+            .await;
             if let Err(e) = sent {
                 self.metrics.rest_error();
                 warn!("could not send the rest of an answer: {e}");

@@ -1,4 +1,4 @@
-//! Posting channel messages with a bounded retry.
+//! Sending replies (channel messages and interaction answers) with a bounded retry.
 //!
 //! With an API base set, serenity's own rate limiter is off (it ignores the base otherwise),
 //! so a 429 or a 5xx reaches the adapter as an error. A reply is tried at most
@@ -31,21 +31,26 @@ pub(crate) async fn message(
     channel: ChannelId,
     message: CreateMessage,
 ) -> serenity::Result<Message> {
+    retried(|| channel.send_message(http, message.clone())).await
+}
+
+/// Runs `attempt` until it succeeds, fails in a way not worth retrying, or has been tried
+/// [`ATTEMPTS`] times: one retry policy for every kind of reply.
+pub(crate) async fn retried<T, F, Fut>(mut attempt: F) -> serenity::Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = serenity::Result<T>>,
+{
     let mut retry = 0;
     loop {
-        let error = match channel.send_message(http, message.clone()).await {
-            Ok(sent) => return Ok(sent),
+        let error = match attempt().await {
+            Ok(done) => return Ok(done),
             Err(error) => error,
         };
         let Some(wait) = wait_before_retry(&error, retry) else {
             return Err(error);
         };
-        debug!(
-            channel = channel.get(),
-            retry,
-            ?wait,
-            "retrying a reply: {error}"
-        );
+        debug!(retry, ?wait, "retrying a reply: {error}");
         tokio::time::sleep(wait).await;
         retry += 1;
     }
