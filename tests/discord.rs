@@ -14,31 +14,15 @@ use qabot::discord::{commands, Registration};
 use qabot::{Engine, Status};
 use serde_json::Value;
 
-use support::bot::{config, finish, shipped_knowledge, Running, WAIT};
+use support::bot::{
+    ask, config, finish, is_post, referenced, replies_to, shipped_knowledge, Running, WAIT,
+};
 use support::fake_discord::{
     ComponentSpec, FakeDiscord, GatewayRecord, InteractionSpec, MessageSpec, OptionSpec, Recorded,
 };
 
 /// MANAGE_MESSAGES.
 const MANAGE_MESSAGES: u64 = 1 << 13;
-
-/// A message the bot posted in a channel.
-fn is_post(r: &Recorded) -> bool {
-    r.method == "POST" && r.path.starts_with("/channels/") && r.path.ends_with("/messages")
-}
-
-/// A message the bot posted as a Discord reply to message `id`.
-fn replies_to(id: u64) -> impl Fn(&Recorded) -> bool {
-    move |r| is_post(r) && referenced(r) == Some(id)
-}
-
-fn referenced(r: &Recorded) -> Option<u64> {
-    let body = r.body.as_ref()?;
-    let id = &body["message_reference"]["message_id"];
-    id.as_str()
-        .and_then(|s| s.parse().ok())
-        .or_else(|| id.as_u64())
-}
 
 fn body(r: &Recorded) -> &Value {
     r.body.as_ref().expect("request has a body")
@@ -116,26 +100,14 @@ async fn dms_and_the_prefix_are_answered_and_unknowns_point_to_topics() {
     let fake = FakeDiscord::start().await;
     let bot = Running::start(&fake, config()).await;
 
-    let dm = fake
-        .send_message(MessageSpec::dm("How do I install Django?"))
-        .await;
-    let reply = fake
-        .wait_for_request(replies_to(dm), WAIT)
-        .await
-        .expect("DM answered");
+    let (_, reply) = ask(&fake, MessageSpec::dm("How do I install Django?")).await;
     assert_eq!(
         reply.path,
         format!("/channels/{}/messages", FakeDiscord::DM_CHANNEL_ID)
     );
     assert!(body(&reply)["embeds"][0]["title"].is_string());
 
-    let prefixed = fake
-        .send_message(MessageSpec::guild("?ask what is django?"))
-        .await;
-    let reply = fake
-        .wait_for_request(replies_to(prefixed), WAIT)
-        .await
-        .expect("prefix answered");
+    let (_, reply) = ask(&fake, MessageSpec::guild("?ask what is django?")).await;
     assert!(body(&reply)["embeds"][0]["title"].is_string());
 
     let unknown = MessageSpec::guild("who wants to play chess?").mentioning_bot();
@@ -486,13 +458,11 @@ async fn cooldown_holds_under_a_burst() {
 async fn a_repeated_answer_links_to_the_earlier_one() {
     let fake = FakeDiscord::start().await;
     let bot = Running::start(&fake, config()).await;
-    let first = fake
-        .send_message(MessageSpec::guild("What is Django?").mentioning_bot())
-        .await;
-    let answer = fake
-        .wait_for_request(replies_to(first), WAIT)
-        .await
-        .expect("answered");
+    let (first, answer) = ask(
+        &fake,
+        MessageSpec::guild("What is Django?").mentioning_bot(),
+    )
+    .await;
     let answer_id = created_id(&answer);
     let again = MessageSpec::guild("what is django?")
         .mentioning_bot()
@@ -534,13 +504,7 @@ async fn suggestion_buttons_show_the_chosen_answer() {
 
     let fake = FakeDiscord::start().await;
     let bot = Running::start(&fake, config()).await;
-    let asked = fake
-        .send_message(MessageSpec::guild(question).mentioning_bot())
-        .await;
-    let suggestion = fake
-        .wait_for_request(replies_to(asked), WAIT)
-        .await
-        .expect("suggested");
+    let (_, suggestion) = ask(&fake, MessageSpec::guild(question).mentioning_bot()).await;
     let ids = custom_ids(body(&suggestion));
     let show = format!(
         "qa:show:{}:{}",
@@ -569,13 +533,11 @@ async fn suggestion_buttons_show_the_chosen_answer() {
 async fn the_trash_button_deletes_for_the_asker_and_moderators_only() {
     let fake = FakeDiscord::start().await;
     let bot = Running::start(&fake, config()).await;
-    let asked = fake
-        .send_message(MessageSpec::guild("What is Django?").mentioning_bot())
-        .await;
-    let answer = fake
-        .wait_for_request(replies_to(asked), WAIT)
-        .await
-        .expect("answered");
+    let (_, answer) = ask(
+        &fake,
+        MessageSpec::guild("What is Django?").mentioning_bot(),
+    )
+    .await;
     let answer_id = created_id(&answer);
     let delete = format!("qa:delete:{}", FakeDiscord::USER_ID);
 
@@ -599,13 +561,7 @@ async fn the_trash_button_deletes_for_the_asker_and_moderators_only() {
     assert!(fake.message(answer_id).is_none());
 
     // A moderator may delete someone else's answer.
-    let asked = fake
-        .send_message(MessageSpec::guild("What is Flask?").mentioning_bot())
-        .await;
-    let answer = fake
-        .wait_for_request(replies_to(asked), WAIT)
-        .await
-        .expect("answered");
+    let (_, answer) = ask(&fake, MessageSpec::guild("What is Flask?").mentioning_bot()).await;
     let answer_id = created_id(&answer);
     let mut moderator = ComponentSpec::button(&delete, answer_id).user(998, "mod");
     moderator.permissions |= MANAGE_MESSAGES;
@@ -635,15 +591,11 @@ async fn a_refused_message_content_intent_falls_back_to_mentions() {
         .iter()
         .any(|e| matches!(e, GatewayRecord::ServerClosed { code: 4014, .. })));
 
-    let asked = fake
-        .send_message(
-            MessageSpec::guild("which is easier to learn, django or flask?").mentioning_bot(),
-        )
-        .await;
-    let reply = fake
-        .wait_for_request(replies_to(asked), WAIT)
-        .await
-        .expect("mentions still work");
+    let (_, reply) = ask(
+        &fake,
+        MessageSpec::guild("which is easier to learn, django or flask?").mentioning_bot(),
+    )
+    .await;
     let title = body(&reply)["embeds"][0]["title"].as_str().expect("title");
     assert!(title.contains("Learning curve"), "{title}");
     finish(&fake, bot).await;
@@ -803,13 +755,7 @@ async fn thumbs_down_logs_the_answer_with_its_question_and_thumbs_up_only_thanks
     let fake = FakeDiscord::start().await;
     let mut bot = Running::start(&fake, config).await;
     let question = "which is easier to learn, django or flask?";
-    let asked = fake
-        .send_message(MessageSpec::guild(question).mentioning_bot())
-        .await;
-    let answer = fake
-        .wait_for_request(replies_to(asked), WAIT)
-        .await
-        .expect("answered");
+    let (_, answer) = ask(&fake, MessageSpec::guild(question).mentioning_bot()).await;
     let ids = custom_ids(body(&answer));
     assert_eq!(ids.len(), 3, "👍 👎 🗑️ in one row: {ids:?}");
 
@@ -845,13 +791,11 @@ async fn feedback_buttons_can_be_turned_off() {
     config.discord.feedback_buttons = false;
     let fake = FakeDiscord::start().await;
     let bot = Running::start(&fake, config).await;
-    let asked = fake
-        .send_message(MessageSpec::guild("What is Django?").mentioning_bot())
-        .await;
-    let answer = fake
-        .wait_for_request(replies_to(asked), WAIT)
-        .await
-        .expect("answered");
+    let (_, answer) = ask(
+        &fake,
+        MessageSpec::guild("What is Django?").mentioning_bot(),
+    )
+    .await;
     assert_eq!(
         custom_ids(body(&answer)),
         [format!("qa:delete:{}", FakeDiscord::USER_ID)]

@@ -14,7 +14,7 @@ use serde_json::Value;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use super::fake_discord::{FakeDiscord, GatewayRecord, Recorded};
+use super::fake_discord::{FakeDiscord, GatewayRecord, MessageSpec, Recorded};
 
 /// How long any single expectation may take; only reached when something is broken.
 pub const WAIT: Duration = Duration::from_secs(5);
@@ -138,6 +138,16 @@ pub async fn finish(fake: &FakeDiscord, bot: Running) {
         unsafe_mentions.is_empty(),
         "messages that could ping: {unsafe_mentions:#?}"
     );
+}
+
+/// Sends `question` and waits for the bot's reply to it: (the question's id, the reply).
+pub async fn ask(fake: &FakeDiscord, question: MessageSpec) -> (u64, Recorded) {
+    let asked = fake.send_message(question).await;
+    let reply = fake
+        .wait_for_request(replies_to(asked), WAIT)
+        .await
+        .expect("the question is answered");
+    (asked, reply)
 }
 
 /// A message the bot posted in a channel (whatever the answer).
