@@ -11,8 +11,8 @@ use qabot::discord::ReloadError;
 use qabot::live::{Live, Reloaded};
 
 use support::bot::{
-    body_text, bypass_proxies, config, delivered_to, finish, replies_to, Running, SHUTDOWN_WAIT,
-    WAIT,
+    body_text, bypass_proxies, config, delivered_to, finish, is_post, referenced, replies_to,
+    Running, SHUTDOWN_WAIT, WAIT,
 };
 use support::fake_discord::{
     FakeDiscord, GatewayRecord, InteractionSpec, MessageSpec, Recorded, RestFault,
@@ -426,6 +426,73 @@ fn assert_no_token(output: &str, token: &str) {
             assert!(!output.contains(&form), "{form:?} appears in the output");
         }
     }
+}
+
+/// The resident memory of process `pid`, in KiB (Linux's /proc).
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
+        })
+        .expect("VmRSS in /proc/PID/status")
+}
+
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_s_memory_stays_flat_over_repeated_bursts() {
+    const BURST: u64 = 1_000;
+    const ROUNDS: usize = 4;
+    let dir = knowledge_dir("");
+    let fake = FakeDiscord::start().await;
+    let env = [("DISCORD_TOKEN", FakeDiscord::TOKEN), ("RUST_LOG", "warn")];
+    let child = spawn_qabot(&fake, dir.path(), &env);
+    let pid = child.id();
+    let mut guard = KillOnDrop(Some(pid));
+    fake.wait_ready(WAIT).await.expect("the binary connects");
+    let mut rss = Vec::new();
+    for round in 0..ROUNDS as u64 {
+        let mut asked = std::collections::HashSet::new();
+        for i in 0..BURST {
+            let spec = MessageSpec::guild("What is Django?")
+                .mentioning_bot()
+                .author(
+                    FakeDiscord::USER_ID + 10 + i % 50,
+                    format!("user{}", i % 50),
+                )
+                .in_channel(
+                    Some(FakeDiscord::GUILD_ID),
+                    FakeDiscord::CHANNEL_ID + 1 + i % 10,
+                );
+            asked.insert(fake.send_message(spec).await);
+        }
+        let this_round =
+            |r: &Recorded| is_post(r) && referenced(r).is_some_and(|id| asked.contains(&id));
+        assert!(
+            fake.wait_for_request_count(
+                this_round,
+                BURST as usize,
+                std::time::Duration::from_secs(60)
+            )
+            .await,
+            "round {round}: every question answered"
+        );
+        rss.push(rss_kib(pid));
+    }
+    println!("qabot's RSS after each burst of {BURST} questions: {rss:?} KiB");
+    // The first burst warms pools and buffers; after it, answering must not keep memory: a
+    // bot keeping even 8 KB per question would grow by 24 MB over the last three bursts.
+    let growth = rss[ROUNDS - 1].saturating_sub(rss[0]);
+    assert!(
+        growth < 12 * 1024,
+        "grew by {growth} KiB over {} questions: {rss:?}",
+        BURST * 3
+    );
+    signal(pid, "TERM");
+    assert_eq!(exited(child).await.code(), Some(0));
+    guard.0 = None;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
