@@ -227,7 +227,7 @@ async fn reload_is_refused_to_members_without_manage_server_unless_listed_as_adm
         .permissions(0)
         .user(admin, "owner");
     let said = reload_command(&fake, listed).await;
-    assert!(said.starts_with("Reloaded: 1 entries"), "{said}");
+    assert!(said.starts_with("Reloaded: 1 entry."), "{said}");
     let answer = ask_django(&fake).await;
     assert!(body_text(&answer).contains("A Python web framework."));
     finish(&fake, bot).await;
@@ -444,10 +444,16 @@ fn rss_kib(pid: u32) -> u64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_binary_s_memory_stays_flat_over_repeated_bursts() {
     const BURST: u64 = 1_000;
-    const ROUNDS: usize = 4;
+    const ROUNDS: usize = 5;
     let dir = knowledge_dir("");
     let fake = FakeDiscord::start().await;
-    let env = [("DISCORD_TOKEN", FakeDiscord::TOKEN), ("RUST_LOG", "warn")];
+    // One malloc arena: a leak shows as growth, not hidden among (or faked by) the steps of
+    // glibc opening a new arena for a busy thread.
+    let env = [
+        ("DISCORD_TOKEN", FakeDiscord::TOKEN),
+        ("RUST_LOG", "warn"),
+        ("MALLOC_ARENA_MAX", "1"),
+    ];
     let child = spawn_qabot(&fake, dir.path(), &env);
     let pid = child.id();
     let mut guard = KillOnDrop(Some(pid));
@@ -482,9 +488,10 @@ async fn the_binary_s_memory_stays_flat_over_repeated_bursts() {
         rss.push(rss_kib(pid));
     }
     println!("qabot's RSS after each burst of {BURST} questions: {rss:?} KiB");
-    // The first burst warms pools and buffers; after it, answering must not keep memory: a
-    // bot keeping even 8 KB per question would grow by 24 MB over the last three bursts.
-    let growth = rss[ROUNDS - 1].saturating_sub(rss[0]);
+    // The first two bursts warm pools, buffers and allocator arenas; after them, answering
+    // must not keep memory: a bot keeping even 4 KB per question would grow by 12 MB over
+    // the last three bursts.
+    let growth = rss[ROUNDS - 1].saturating_sub(rss[1]);
     assert!(
         growth < 12 * 1024,
         "grew by {growth} KiB over {} questions: {rss:?}",

@@ -178,11 +178,15 @@ impl Reloader {
             warn!("could not answer the reload interaction: {e}");
         }
         let text = match self.reload().await {
-            Ok(r) if r.commands_changed => format!(
-                "Reloaded: {} entries. The aspects changed, so the slash commands were updated.",
-                r.entries
-            ),
-            Ok(r) => format!("Reloaded: {} entries.", r.entries),
+            Ok(r) => {
+                let noun = if r.entries == 1 { "entry" } else { "entries" };
+                let commands = if r.commands_changed {
+                    " The aspects changed, so the slash commands were updated."
+                } else {
+                    ""
+                };
+                format!("Reloaded: {} {noun}.{commands}", r.entries)
+            }
             Err(ReloadError::Problems(problems)) => {
                 let head = "Not reloaded: still answering from the previous knowledge. Fix \
                             these and run /reload again:\n```\n";
