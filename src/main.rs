@@ -23,6 +23,10 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     Ask(AskArgs),
+    /// Validate the knowledge folder and the configuration.
+    ///
+    /// Prints each problem as `path:line:column: message` and exits 1 if there is any; prints
+    /// a one-line summary and exits 0 otherwise. Run it after every edit of the knowledge.
     Check(Paths),
     Eval(EvalArgs),
     Misses(MissesArgs),

@@ -166,6 +166,17 @@ fn dev_set_meets_the_bar() {
 
 #[test]
 fn help_documents_every_command() {
+    let top = stdout(&qabot(&["--help"], None));
+    for line in [
+        "ask     Answer",
+        "check   Validate",
+        "eval    Measure",
+        "misses  Show",
+        "run     Start",
+        "invite  Print",
+    ] {
+        assert!(top.contains(line), "`qabot --help` lacks {line:?}:\n{top}");
+    }
     for cmd in ["ask", "check", "eval"] {
         let out = qabot(&[cmd, "--help"], None);
         assert!(out.status.success());
