@@ -47,21 +47,6 @@ impl Live {
         })
     }
 
-    /// Wraps an engine built elsewhere (tests, embedding), reloading from the given paths.
-    pub fn from_parts(
-        engine: Engine,
-        config: Config,
-        knowledge_dir: &Path,
-        config_path: &Path,
-    ) -> Live {
-        Live {
-            knowledge_dir: knowledge_dir.to_path_buf(),
-            config_path: config_path.to_path_buf(),
-            config_required: false,
-            current: RwLock::new((Arc::new(engine), Arc::new(config))),
-        }
-    }
-
     /// The engine in force. Cheap: hold it for the whole of one question.
     pub fn engine(&self) -> Arc<Engine> {
         self.read().0

@@ -195,7 +195,7 @@ fn rows(reply: &Reply, first: bool, asker: u64, rated: Option<&Rated>) -> Vec<Cr
                 .custom_id()?;
                 Some(
                     CreateButton::new(id)
-                        .label(shorten(&c.label, limits::BUTTON_LABEL))
+                        .label(c.label.as_str())
                         .style(ButtonStyle::Primary),
                 )
             })
