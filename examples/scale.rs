@@ -5,11 +5,16 @@
 //! cargo run --release --example scale              # all three sizes
 //! cargo run --release --example scale -- 10000     # chosen sizes
 //! cargo run --release --example scale -- --dump 10000 > before.txt
+//! cargo run --release --example scale -- --write 100000 /tmp/synth
 //! ```
 //!
 //! `--dump SIZE` prints every question's decision instead (status, best, runner-up and
 //! suggestions with exact confidences): diff it before and after a change to the index or
 //! the matcher that must not change behaviour.
+//!
+//! `--write SIZE DIR` writes the knowledge files and the question mix (`questions.txt`, one
+//! per line) under DIR, to measure the real binary on them:
+//! `/usr/bin/time -v target/release/qabot ask --json --knowledge DIR/knowledge < DIR/questions.txt`.
 //!
 //! Each size runs in a fresh child process so that its memory figures are its own. The
 //! knowledge and questions come from `benches/synth` (deterministic); `cargo bench` measures
@@ -198,8 +203,32 @@ fn dump(size: usize) {
     }
 }
 
+/// Writes one size's knowledge files and questions under `dir`.
+fn write(size: usize, dir: &std::path::Path) -> std::io::Result<()> {
+    let pack = Pack::generate(size, SEED);
+    let knowledge = dir.join("knowledge");
+    for (path, text) in &pack.sources {
+        let file = knowledge.join(path.file_name().unwrap_or(path.as_os_str()));
+        std::fs::create_dir_all(&knowledge)?;
+        std::fs::write(file, text)?;
+    }
+    let questions: Vec<String> = pack
+        .questions(QUESTIONS)
+        .into_iter()
+        .map(|q| q.text)
+        .collect();
+    std::fs::write(dir.join("questions.txt"), questions.join("\n") + "\n")
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if let [flag, size, dir] = args.as_slice() {
+        if flag == "--write" {
+            let dir = std::path::Path::new(dir);
+            write(size.parse().expect("a size"), dir).expect("write the pack");
+            return println!("wrote {}", dir.display());
+        }
+    }
     if let [flag, size] = args.as_slice() {
         match flag.as_str() {
             "--one" => return one(size.parse().expect("a size")),

@@ -57,11 +57,11 @@ fn describe(out: &mut String, engine: &Engine, name: &str, c: &Candidate) {
         .map_or("-".to_string(), |a| entry.aspects[a].id.clone());
     let phrase = c.phrase.map_or("-".to_string(), |source| match source {
         Source::Question => format!("question {:?}", entry.question),
-        Source::Alternate(i) => format!("alternate {:?}", entry.alternates[i]),
-        Source::Keyword(i) => format!("keyword {:?}", entry.keywords[i]),
+        Source::Alternate(i) => format!("alternate {:?}", &entry.alternates[i]),
+        Source::Keyword(i) => format!("keyword {:?}", &entry.keywords[i]),
         Source::AspectKeyword(a, i) => format!(
             "aspect {} keyword {:?}",
-            entry.aspects[a].id, entry.aspects[a].keywords[i]
+            entry.aspects[a].id, &entry.aspects[a].keywords[i]
         ),
         Source::AspectTitle(a) => format!(
             "aspect {} title {:?}",

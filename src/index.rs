@@ -39,90 +39,116 @@ pub enum Source {
     AspectTitle(usize),
 }
 
-/// A phrasing of an entry as terms: see [`EntryTerms::terms_of`].
-#[derive(Debug, Clone)]
-pub struct Phrase {
-    /// Where its distinct terms are in the entry's `phrase_terms`: one array per entry
-    /// instead of one per phrase, a third of the index's memory.
-    start: u32,
-    end: u32,
-    /// Where it was written, packed: see [`Phrase::source`].
-    kind: u8,
-    first: u32,
-    second: u32,
-}
+/// The field weights a posting can carry: a posting packs its weight's rank in two bits
+/// beside the entry's number, half the memory of an `(entry, weight)` pair.
+const POSTING_WEIGHTS: [f32; 4] = [0.0, weight::SUMMARY, weight::KEYWORD, weight::QUESTION];
 
-impl Phrase {
-    fn new(start: u32, end: u32, source: Source) -> Phrase {
-        let small = |i: usize| u32::try_from(i).expect("fewer than 2^32 phrases");
-        let (kind, first, second) = match source {
-            Source::Question => (0, 0, 0),
-            Source::Alternate(i) => (1, small(i), 0),
-            Source::Keyword(i) => (2, small(i), 0),
-            Source::AspectKeyword(a, i) => (3, small(a), small(i)),
-            Source::AspectTitle(a) => (4, small(a), 0),
-        };
-        Phrase {
-            start,
-            end,
-            kind,
-            first,
-            second,
-        }
-    }
-
-    /// Where it was written.
-    pub fn source(&self) -> Source {
-        let (first, second) = (self.first as usize, self.second as usize);
-        match self.kind {
-            0 => Source::Question,
-            1 => Source::Alternate(first),
-            2 => Source::Keyword(first),
-            3 => Source::AspectKeyword(first, second),
-            _ => Source::AspectTitle(first),
-        }
-    }
-
-    fn span(&self) -> std::ops::Range<usize> {
-        self.start as usize..self.end as usize
-    }
+/// Packs an entry's number and a weight (rounded down to one of [`POSTING_WEIGHTS`]).
+fn posting(entry: usize, w: f32) -> u32 {
+    let rank = POSTING_WEIGHTS.iter().rposition(|&p| p <= w).unwrap_or(0);
+    // A knowledge of 2^30 entries would need tens of gigabytes of text first.
+    (entry as u32) << 2 | rank as u32
 }
 
 /// Terms of one field group, each with the weight of its best field.
-pub type TermWeights = Vec<(TermId, f32)>;
+pub type TermWeights = Box<[(TermId, f32)]>;
 
-/// What the matcher needs to know about one entry.
+/// What the matcher needs to know about one entry, kept small: at 100,000 entries every
+/// byte here is 100 KB. The terms of all its phrases sit in one array, each phrase known by
+/// where it ends; a phrase's source follows from its position, as the entry lists them.
 #[derive(Debug, Clone, Default)]
 pub struct EntryTerms {
-    /// The terms of every phrase of the entry, its own and its aspects', one after another.
-    phrase_terms: Vec<TermId>,
-    /// Question, alternates and keywords as phrases.
-    pub phrases: Vec<Phrase>,
-    /// Terms of the subjects' names (never evidence for an aspect).
-    pub subjects: Vec<TermId>,
-    /// Per aspect: its terms (title, keywords, summary) and its keyword/title phrases.
-    pub aspects: Vec<(TermWeights, Vec<Phrase>)>,
+    /// The distinct terms of each phrase, one phrase after another: the question, the
+    /// alternates, the keywords, then each aspect's title and keywords.
+    terms: Box<[TermId]>,
+    /// Where each phrase ends in `terms` (it starts where the one before ends).
+    ends: Box<[u32]>,
+    /// How many alternates the entry has, to tell them from its keywords.
+    alternates: u32,
+    /// How many of the phrases are the entry's own (question, alternates, keywords).
+    own: u32,
+    /// Subjects and aspects; boxed because most entries are not comparisons.
+    comparison: Option<Box<ComparisonTerms>>,
     /// The negatives, as term lists.
-    pub negatives: Vec<Vec<TermId>>,
+    negatives: Box<[Box<[TermId]>]>,
+}
+
+/// The terms of a comparison's subjects and aspects.
+#[derive(Debug, Clone, Default)]
+struct ComparisonTerms {
+    subjects: Box<[TermId]>,
+    aspects: Box<[AspectTerms]>,
+}
+
+/// One aspect's terms.
+#[derive(Debug, Clone, Default)]
+pub struct AspectTerms {
+    /// Its terms (title, keywords, summary), each at its best field's weight.
+    pub terms: TermWeights,
+    /// Its phrases (title, then keywords), as positions in the entry's phrase ends.
+    phrases: std::ops::Range<u32>,
 }
 
 impl EntryTerms {
-    /// The distinct terms of one of this entry's phrases (its own or an aspect's).
-    pub fn terms_of(&self, phrase: &Phrase) -> &[TermId] {
-        &self.phrase_terms[phrase.span()]
+    /// The terms of the phrase ending at `ends[i]`.
+    fn phrase(&self, i: usize) -> &[TermId] {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        &self.terms[start..self.ends[i] as usize]
+    }
+
+    /// The entry's own phrases (question, alternates, keywords), each with its source.
+    pub fn phrases(&self) -> impl Iterator<Item = (Source, &[TermId])> + '_ {
+        let alternates = self.alternates as usize;
+        (0..self.own as usize).map(move |i| {
+            let source = match i {
+                0 => Source::Question,
+                i if i <= alternates => Source::Alternate(i - 1),
+                i => Source::Keyword(i - 1 - alternates),
+            };
+            (source, self.phrase(i))
+        })
+    }
+
+    /// The phrases of aspect `a` (title, then keywords), each with its source.
+    pub fn aspect_phrases(&self, a: usize) -> impl Iterator<Item = (Source, &[TermId])> + '_ {
+        let range = self.aspects()[a].phrases.clone();
+        let first = range.start as usize;
+        range.map(move |i| {
+            let i = i as usize;
+            let source = match i - first {
+                0 => Source::AspectTitle(a),
+                k => Source::AspectKeyword(a, k - 1),
+            };
+            (source, self.phrase(i))
+        })
+    }
+
+    /// Terms of the subjects' names (never evidence for an aspect); empty for a plain entry.
+    pub fn subjects(&self) -> &[TermId] {
+        self.comparison.as_ref().map_or(&[], |c| &c.subjects)
+    }
+
+    /// The aspects' terms, in the entry's aspect order; empty for a plain entry.
+    pub fn aspects(&self) -> &[AspectTerms] {
+        self.comparison.as_ref().map_or(&[], |c| &c.aspects)
+    }
+
+    /// The negatives, as term lists.
+    pub fn negatives(&self) -> &[Box<[TermId]>] {
+        &self.negatives
     }
 
     /// The weight of the entry's own best field holding `id` (question, alternates and
     /// subjects count fully, keywords a little less), or 0. Derived from the phrases rather
     /// than stored: a table per entry would cost a third more memory than the phrases do.
     pub fn weight(&self, id: TermId) -> f32 {
-        if self.subjects.contains(&id) {
+        if self.subjects().contains(&id) {
             return weight::QUESTION;
         }
         let mut best: f32 = 0.0;
-        for p in &self.phrases {
-            if self.terms_of(p).contains(&id) {
-                match p.source() {
+        for (source, terms) in self.phrases() {
+            if terms.contains(&id) {
+                match source {
                     Source::Keyword(_) => best = best.max(weight::KEYWORD),
                     _ => return weight::QUESTION,
                 }
@@ -130,24 +156,22 @@ impl EntryTerms {
         }
         best
     }
+}
 
-    /// Interns `text` as a phrase of this entry.
-    fn phrase(&mut self, index: &mut Index, text: &str, source: Source) -> Phrase {
-        let start = self.phrase_terms.len() as u32;
-        index.intern_into(text, &mut self.phrase_terms);
-        Phrase::new(start, self.phrase_terms.len() as u32, source)
-    }
+/// An [`EntryTerms`] while it is being built.
+#[derive(Default)]
+struct EntryBuilder {
+    terms: Vec<TermId>,
+    ends: Vec<u32>,
+}
 
-    /// Gives back the room the vectors grew into while the entry was built.
-    fn shrink_to_fit(&mut self) {
-        self.phrase_terms.shrink_to_fit();
-        self.phrases.shrink_to_fit();
-        self.subjects.shrink_to_fit();
-        for (terms, phrases) in &mut self.aspects {
-            terms.shrink_to_fit();
-            phrases.shrink_to_fit();
-        }
-        self.aspects.shrink_to_fit();
+impl EntryBuilder {
+    /// Interns `text` as the entry's next phrase and returns its terms.
+    fn phrase(&mut self, index: &mut Index, text: &str) -> &[TermId] {
+        let start = self.terms.len();
+        index.intern_into(text, &mut self.terms);
+        self.ends.push(self.terms.len() as u32);
+        &self.terms[start..]
     }
 }
 
@@ -168,7 +192,8 @@ pub struct Index {
     ids: HashMap<String, TermId>,
     words: Vec<String>,
     idf: Vec<f32>,
-    postings: Vec<Vec<(u32, f32)>>,
+    /// Per term, the entries using it, packed by [`posting`].
+    postings: Vec<Vec<u32>>,
     /// Stems and written forms of the vocabulary, each with its term: what typos are
     /// compared with.
     spellings: Vec<(String, TermId)>,
@@ -233,16 +258,10 @@ impl Index {
             unknown_weight: 0.0,
         };
         for (n, entry) in knowledge.entries.iter().enumerate() {
-            let mut terms = EntryTerms::default();
+            let mut b = EntryBuilder::default();
             // The entry's own terms at their best weight, for its postings.
-            let mut own = TermWeights::new();
-            let q = terms.phrase(&mut index, &entry.question, Source::Question);
-            terms.phrases.push(q);
-            for (i, alt) in entry.alternates.iter().enumerate() {
-                let p = terms.phrase(&mut index, alt, Source::Alternate(i));
-                terms.phrases.push(p);
-            }
-            let add = |list: &mut TermWeights, ids: &[TermId], w: f32| {
+            let mut own: Vec<(TermId, f32)> = Vec::new();
+            let add = |list: &mut Vec<(TermId, f32)>, ids: &[TermId], w: f32| {
                 for &id in ids {
                     match list.iter_mut().find(|(t, _)| *t == id) {
                         Some((_, old)) => *old = old.max(w),
@@ -250,61 +269,72 @@ impl Index {
                     }
                 }
             };
-            for p in &terms.phrases {
-                add(&mut own, &terms.phrase_terms[p.span()], weight::QUESTION);
+            for text in std::iter::once(entry.question.as_str()).chain(&entry.alternates) {
+                let ids = b.phrase(&mut index, text);
+                add(&mut own, ids, weight::QUESTION);
             }
-            for (i, kw) in entry.keywords.iter().enumerate() {
-                let p = terms.phrase(&mut index, kw, Source::Keyword(i));
-                add(&mut own, &terms.phrase_terms[p.span()], weight::KEYWORD);
-                terms.phrases.push(p);
+            for kw in &entry.keywords {
+                let ids = b.phrase(&mut index, kw);
+                add(&mut own, ids, weight::KEYWORD);
             }
+            let own_phrases = b.ends.len() as u32;
+            let mut subjects = Vec::new();
             for subject in &entry.subjects {
                 let ids = index.intern_all(subject);
                 add(&mut own, &ids, weight::QUESTION);
-                terms.subjects.extend(ids);
+                subjects.extend(ids);
             }
-            for (a, aspect) in entry.aspects.iter().enumerate() {
-                let mut aspect_terms = TermWeights::new();
-                let mut phrases = Vec::new();
-                let title = terms.phrase(&mut index, &aspect.title, Source::AspectTitle(a));
-                add(&mut aspect_terms, terms.terms_of(&title), weight::KEYWORD);
-                phrases.push(title);
-                for (i, kw) in aspect.keywords.iter().enumerate() {
-                    let p = terms.phrase(&mut index, kw, Source::AspectKeyword(a, i));
-                    add(&mut aspect_terms, terms.terms_of(&p), weight::KEYWORD);
-                    phrases.push(p);
+            let mut aspects = Vec::new();
+            for aspect in &entry.aspects {
+                let mut aspect_terms = Vec::new();
+                let first = b.ends.len() as u32;
+                let ids = b.phrase(&mut index, &aspect.title);
+                add(&mut aspect_terms, ids, weight::KEYWORD);
+                for kw in &aspect.keywords {
+                    let ids = b.phrase(&mut index, kw);
+                    add(&mut aspect_terms, ids, weight::KEYWORD);
                 }
                 if let Some(summary) = &aspect.summary {
                     let ids = index.intern_all(summary);
                     add(&mut aspect_terms, &ids, weight::SUMMARY);
                 }
-                aspect_terms.retain(|(t, _)| !terms.subjects.contains(t));
-                terms.aspects.push((aspect_terms, phrases));
+                aspect_terms.retain(|(t, _)| !subjects.contains(t));
+                aspects.push(AspectTerms {
+                    terms: aspect_terms.into_boxed_slice(),
+                    phrases: first..b.ends.len() as u32,
+                });
             }
-            terms.negatives = entry
+            let negatives = entry
                 .negatives
                 .iter()
-                .map(|n| index.intern_all(n))
+                .map(|n| index.intern_all(n).into_boxed_slice())
                 .collect();
             // Postings: each term once per entry, at its best weight anywhere in the entry.
             let mut all = own;
-            for (aspect_terms, _) in &terms.aspects {
-                add(
-                    &mut all,
-                    &aspect_terms.iter().map(|(t, _)| *t).collect::<Vec<_>>(),
-                    0.0,
-                );
-                for &(t, w) in aspect_terms {
-                    if let Some(slot) = all.iter_mut().find(|(id, _)| *id == t) {
-                        slot.1 = slot.1.max(w);
+            for aspect in &aspects {
+                for &(t, w) in aspect.terms.iter() {
+                    match all.iter_mut().find(|(id, _)| *id == t) {
+                        Some(slot) => slot.1 = slot.1.max(w),
+                        None => all.push((t, w)),
                     }
                 }
             }
             for (t, w) in all {
-                index.postings[t as usize].push((n as u32, w));
+                index.postings[t as usize].push(posting(n, w));
             }
-            terms.shrink_to_fit();
-            index.entries.push(terms);
+            index.entries.push(EntryTerms {
+                terms: b.terms.into_boxed_slice(),
+                ends: b.ends.into_boxed_slice(),
+                alternates: entry.alternates.len() as u32,
+                own: own_phrases,
+                comparison: (!entry.subjects.is_empty() || !aspects.is_empty()).then(|| {
+                    Box::new(ComparisonTerms {
+                        subjects: subjects.into_boxed_slice(),
+                        aspects: aspects.into_boxed_slice(),
+                    })
+                }),
+                negatives,
+            });
         }
         for list in &mut index.postings {
             list.shrink_to_fit();
@@ -380,8 +410,15 @@ impl Index {
     }
 
     /// The entries using a term, each with the weight of its best field there.
-    pub fn postings(&self, id: TermId) -> &[(u32, f32)] {
-        &self.postings[id as usize]
+    pub fn postings(&self, id: TermId) -> impl Iterator<Item = (u32, f32)> + '_ {
+        self.postings[id as usize]
+            .iter()
+            .map(|&p| (p >> 2, POSTING_WEIGHTS[(p & 3) as usize]))
+    }
+
+    /// How many entries use a term.
+    pub fn df(&self, id: TermId) -> usize {
+        self.postings[id as usize].len()
     }
 
     /// How many distinct terms the knowledge uses.
@@ -432,7 +469,7 @@ impl Index {
                     if len == 4 && word.chars().count() != 5 && !is_transposition(typed, word) {
                         continue;
                     }
-                    let df = self.postings(id).len() as f32;
+                    let df = self.df(id) as f32;
                     let better = match best {
                         None => true,
                         Some((e, d, _)) => edits < e || (edits == e && df > d),
@@ -526,27 +563,46 @@ text.Flask = "x"
 
     #[test]
     fn phrases_keep_their_source() {
-        let sources = [
-            Source::Question,
-            Source::Alternate(7),
-            Source::Keyword(0),
-            Source::AspectKeyword(3, 12),
-            Source::AspectTitle(2),
-        ];
-        for source in sources {
-            assert_eq!(Phrase::new(1, 4, source).source(), source);
-        }
         let index = index();
-        let b = &index.entries[1];
-        let words: Vec<&str> = b
-            .terms_of(&b.phrases[0])
-            .iter()
-            .map(|&id| index.word(id))
+        let words = |ids: &[TermId]| ids.iter().map(|&id| index.word(id)).collect::<Vec<_>>();
+        let a: Vec<(Source, Vec<&str>)> = index.entries[0]
+            .phrases()
+            .map(|(s, ids)| (s, words(ids)))
             .collect();
-        assert_eq!(words, ["django", "flask"]);
-        let (_, aspect_phrases) = &b.aspects[0];
-        assert_eq!(aspect_phrases[0].source(), Source::AspectTitle(0));
-        assert_eq!(b.terms_of(&aspect_phrases[0]).len(), 2, "rest, api");
+        assert_eq!(
+            a,
+            [
+                (Source::Question, vec!["django"]),
+                (Source::Keyword(0), vec!["framework"]),
+                (Source::Keyword(1), vec!["deploy"]),
+            ]
+        );
+        let b = &index.entries[1];
+        let (source, ids) = b.phrases().next().unwrap();
+        assert_eq!(
+            (source, words(ids)),
+            (Source::Question, vec!["django", "flask"])
+        );
+        let aspect: Vec<(Source, Vec<&str>)> = b
+            .aspect_phrases(0)
+            .map(|(s, ids)| (s, words(ids)))
+            .collect();
+        assert_eq!(aspect, [(Source::AspectTitle(0), vec!["rest", "api"])]);
+        assert_eq!(words(b.subjects()), ["django", "flask"]);
+    }
+
+    #[test]
+    fn postings_keep_the_best_field_weight() {
+        let index = index();
+        let id = |w: &str| index.lookup(&index.analyzer.terms(w)[0]).term.unwrap();
+        let postings = |w: &str| index.postings(id(w)).collect::<Vec<_>>();
+        assert_eq!(
+            postings("django"),
+            [(0, weight::QUESTION), (1, weight::QUESTION)]
+        );
+        assert_eq!(postings("framework"), [(0, weight::KEYWORD)]);
+        assert_eq!(postings("rest"), [(1, weight::KEYWORD)]);
+        assert_eq!(index.df(id("django")), 2);
     }
 
     #[test]

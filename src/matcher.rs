@@ -9,7 +9,7 @@
 //! it is confident *and* clearly ahead of the runner-up: a close race is a suggestion.
 
 use crate::config::Matching;
-use crate::index::{EntryTerms, Index, Phrase, Source, TermId, TermWeights};
+use crate::index::{EntryTerms, Index, Source, TermId, TermWeights};
 
 /// Only this many entries (ranked by coverage) are scored in full.
 const SHORTLIST: usize = 16;
@@ -186,7 +186,7 @@ fn shortlist(index: &Index, terms: &[QueryTerm], total: f32) -> Vec<usize> {
         for t in terms {
             let Some(id) = t.term else { continue };
             let weight = t.weight * t.similarity;
-            for &(entry, w) in index.postings(id) {
+            for (entry, w) in index.postings(id) {
                 let slot = &mut scores[entry as usize];
                 // Weights are positive: a zero slot has not been touched by this query.
                 if *slot == 0.0 {
@@ -247,15 +247,14 @@ fn phrase_precision(
 /// Django vs FastAPI", so a question naming only Django says only part of it.
 fn best_phrase<'p>(
     index: &Index,
-    entry: &EntryTerms,
-    phrases: impl Iterator<Item = &'p Phrase>,
+    phrases: impl Iterator<Item = (Source, &'p [TermId])>,
     context: &[TermId],
     terms: &[QueryTerm],
 ) -> (f32, Option<Source>) {
-    phrases.fold((0.0, None), |best, p| {
-        let precision = phrase_precision(index, entry.terms_of(p), context, terms);
+    phrases.fold((0.0, None), |best, (source, phrase)| {
+        let precision = phrase_precision(index, phrase, context, terms);
         if precision > best.0 {
-            (precision, Some(p.source()))
+            (precision, Some(source))
         } else {
             best
         }
@@ -265,7 +264,7 @@ fn best_phrase<'p>(
 /// True if the question is (nearly) one of the entry's negatives.
 fn is_negative(index: &Index, entry: &EntryTerms, terms: &[QueryTerm]) -> bool {
     let asked: f32 = terms.iter().map(|t| t.weight).sum();
-    entry.negatives.iter().any(|negative| {
+    entry.negatives().iter().any(|negative| {
         let neg: f32 = negative.iter().map(|&id| index.idf(id)).sum();
         let shared: f32 = negative
             .iter()
@@ -282,16 +281,18 @@ fn score_entry(index: &Index, entry: usize, terms: &[QueryTerm], total: f32) -> 
     if is_negative(index, e, terms) {
         return None;
     }
-    let named = e.subjects.is_empty()
+    let subjects = e.subjects();
+    let named = subjects.is_empty()
         || terms
             .iter()
-            .any(|t| t.term.is_some_and(|id| e.subjects.contains(&id)));
+            .any(|t| t.term.is_some_and(|id| subjects.contains(&id)));
     let factor = if named { 1.0 } else { UNNAMED_SUBJECTS };
     let confidence = |coverage: f32, precision: f32| {
         factor * coverage * (1.0 - PRECISION_SHARE + PRECISION_SHARE * precision)
     };
     // Evidence per aspect, from the question's non-subject words.
-    let mut evidence: Vec<f32> = vec![0.0; e.aspects.len()];
+    let aspects = e.aspects();
+    let mut evidence: Vec<f32> = vec![0.0; aspects.len()];
     let mut loose = 0.0;
     let mut whole = 0.0;
     for t in terms {
@@ -301,18 +302,17 @@ fn score_entry(index: &Index, entry: usize, terms: &[QueryTerm], total: f32) -> 
         };
         let own = e.weight(id);
         let mut via_aspect: f32 = 0.0;
-        for (a, (aspect_terms, _)) in e.aspects.iter().enumerate() {
-            let w = weight_in(aspect_terms, id);
+        for (a, aspect) in aspects.iter().enumerate() {
+            let w = weight_in(&aspect.terms, id);
             evidence[a] += t.weight * t.similarity * w;
             via_aspect = via_aspect.max(w);
         }
-        if !e.subjects.contains(&id) {
+        if !subjects.contains(&id) {
             loose += t.weight;
         }
         whole += t.weight * t.similarity * own.max(via_aspect * THROUGH_ASPECT);
     }
-    let (whole_precision, whole_phrase) =
-        best_phrase(index, e, e.phrases.iter(), &e.subjects, terms);
+    let (whole_precision, whole_phrase) = best_phrase(index, e.phrases(), subjects, terms);
     let mut best = Candidate {
         entry,
         aspect: None,
@@ -321,13 +321,13 @@ fn score_entry(index: &Index, entry: usize, terms: &[QueryTerm], total: f32) -> 
         precision: whole_precision,
         phrase: whole_phrase,
     };
-    let mut order: Vec<usize> = (0..e.aspects.len()).collect();
+    let mut order: Vec<usize> = (0..aspects.len()).collect();
     order.sort_by(|&a, &b| evidence[b].total_cmp(&evidence[a]));
     if let Some(&top) = order.first() {
         let second = order.get(1).map_or(0.0, |&a| evidence[a]);
         let clear = evidence[top] > 1.2 * second;
         if evidence[top] > 0.0 && evidence[top] >= ASPECT_SHARE * loose && clear {
-            let (aspect_terms, phrases) = &e.aspects[top];
+            let aspect_terms = &aspects[top].terms;
             let covered: f32 = terms
                 .iter()
                 .filter_map(|t| {
@@ -335,7 +335,7 @@ fn score_entry(index: &Index, entry: usize, terms: &[QueryTerm], total: f32) -> 
                     Some(t.weight * t.similarity * e.weight(id).max(weight_in(aspect_terms, id)))
                 })
                 .sum();
-            let (p, phrase) = best_phrase(index, e, phrases.iter(), &e.subjects, terms);
+            let (p, phrase) = best_phrase(index, e.aspect_phrases(top), subjects, terms);
             let (precision, phrase) = if p >= whole_precision {
                 (p, phrase)
             } else {

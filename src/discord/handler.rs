@@ -719,7 +719,7 @@ fn closest_entries(engine: &Engine, question: &str) -> Vec<(String, String)> {
         let mut shared: HashMap<usize, f32> = HashMap::new();
         for term in index.analyzer.terms(question) {
             if let Some(id) = index.lookup(&term).term {
-                for &(entry, weight) in index.postings(id) {
+                for (entry, weight) in index.postings(id) {
                     *shared.entry(entry as usize).or_default() += index.idf(id) * weight;
                 }
             }
@@ -843,7 +843,7 @@ pub(crate) fn ask_suggestions(engine: &Engine, typed: &str) -> Vec<String> {
     }
     let needle = typed.to_lowercase();
     for e in &k.entries {
-        for q in std::iter::once(&e.question).chain(&e.alternates) {
+        for q in std::iter::once(e.question.as_str()).chain(&e.alternates) {
             if q.to_lowercase().contains(&needle) {
                 push(q);
             }

@@ -6,13 +6,16 @@
 //! format and its checks).
 
 mod parse;
+mod texts;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::problem::{Problem, Problems};
 
 pub use parse::{is_command_name, RESERVED_COMMANDS};
+pub use texts::Texts;
 
 /// Knowledge files larger than this are refused rather than parsed.
 pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
@@ -34,19 +37,19 @@ pub struct Entry {
     /// The canonical question.
     pub question: String,
     /// Other ways people ask it.
-    pub alternates: Vec<String>,
+    pub alternates: Texts,
     /// Terms that signal this entry beyond its questions' words.
-    pub keywords: Vec<String>,
+    pub keywords: Texts,
     /// Phrasings that must not match this entry.
-    pub negatives: Vec<String>,
+    pub negatives: Texts,
     /// The answer, in Discord markdown.
     pub answer: String,
     /// For comparisons: what is compared, in display order. Empty otherwise.
-    pub subjects: Vec<String>,
+    pub subjects: Texts,
     /// For comparisons: the aspects, in display order. Empty otherwise.
-    pub aspects: Vec<Aspect>,
+    pub aspects: Box<[Aspect]>,
     /// For comparisons: the closing verdict.
-    pub verdict: Option<String>,
+    pub verdict: Option<Box<str>>,
     /// Where the entry was written.
     pub origin: Origin,
 }
@@ -61,16 +64,16 @@ pub struct Aspect {
     /// Optional one-line summary, used when the whole comparison is shown.
     pub summary: Option<String>,
     /// Terms that signal this aspect.
-    pub keywords: Vec<String>,
+    pub keywords: Texts,
     /// One text per subject, in the entry's subject order.
-    pub texts: Vec<String>,
+    pub texts: Texts,
 }
 
 /// Where something was written, for messages that point back at the source.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Origin {
-    /// The file.
-    pub path: PathBuf,
+    /// The file, shared by every entry written in it.
+    pub path: Arc<Path>,
     /// 1-based line.
     pub line: usize,
 }
@@ -107,19 +110,26 @@ impl Knowledge {
                 "no .toml knowledge files here; see knowledge/README.md for the format",
             )]));
         }
-        let mut sources = Vec::new();
+        // Each file is read as the parser gets to it: at 100,000 entries holding every file's
+        // text at once would add their whole size (150 MB) to the peak memory.
         let mut problems = Vec::new();
-        for path in files {
+        let sources = files.into_iter().filter_map(|path| {
             match crate::problem::read_text(&path, MAX_FILE_BYTES) {
-                Ok(text) => sources.push((path, text)),
-                Err(p) => problems.push(p),
+                Ok(text) => Some((path, text)),
+                Err(p) => {
+                    problems.push(p);
+                    None
+                }
             }
-        }
-        match Knowledge::from_sources(&sources) {
+        });
+        let built = parse::build(sources);
+        match built {
             Ok(k) if problems.is_empty() => Ok(k),
             Ok(_) => Err(Problems(problems)),
             Err(Problems(more)) => {
                 problems.extend(more);
+                problems
+                    .sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
                 Err(Problems(problems))
             }
         }
@@ -128,7 +138,7 @@ impl Knowledge {
     /// Builds knowledge from `(path, text)` pairs, as if they were files. Checks everything,
     /// including what spans files (duplicate ids, conflicting synonyms).
     pub fn from_sources(sources: &[(PathBuf, String)]) -> Result<Knowledge, Problems> {
-        parse::build(sources)
+        parse::build(sources.iter().map(|(path, text)| (path, text)))
     }
 
     /// The entry with this id.
@@ -253,5 +263,30 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let err = Knowledge::load_dir(dir.path()).unwrap_err();
         assert!(err.0[0].message.contains("no .toml knowledge files"));
+    }
+
+    #[test]
+    fn every_file_is_read_and_every_problem_reported_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let entry =
+            |id: &str| format!("[[entry]]\nid = \"{id}\"\nquestion = \"q\"\nanswer = \"a\"\n");
+        std::fs::write(dir.path().join("a.toml"), entry("one")).unwrap();
+        std::fs::write(dir.path().join("b.toml"), b"\xff\xfe not text").unwrap();
+        std::fs::write(dir.path().join("c.toml"), entry("one")).unwrap();
+        let err = Knowledge::load_dir(dir.path()).unwrap_err();
+        let files: Vec<String> = err
+            .0
+            .iter()
+            .map(|p| p.path.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(files, ["b.toml", "c.toml"], "{err}");
+        assert!(err.0[1].message.contains("already used"), "{err}");
+
+        std::fs::remove_file(dir.path().join("b.toml")).unwrap();
+        std::fs::write(dir.path().join("c.toml"), entry("two")).unwrap();
+        let k = Knowledge::load_dir(dir.path()).unwrap();
+        let ids: Vec<&str> = k.entries.iter().map(|e| e.id.as_str()).collect();
+        assert_eq!(ids, ["one", "two"]);
+        assert!(k.entries[1].origin.path.ends_with("c.toml"));
     }
 }
