@@ -4,7 +4,7 @@
 //!
 //! `cargo bench` runs every size; `cargo bench -- ask/` or `-- 10000` picks some. Criterion
 //! reports means and medians over samples; for per-question percentiles and memory, run
-//! `cargo run --release --example scale`, which uses the same generator and seed.
+//! `cargo bench --bench scale`, which uses the same generator and seed.
 //!
 //! Under `cargo test --benches` (criterion's test mode: no `--bench` argument) only the
 //! 100-entry size runs, once, so that the other sizes cost nothing outside `cargo bench`.

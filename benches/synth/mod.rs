@@ -1,5 +1,5 @@
 //! A generator of synthetic knowledge bases and question mixes, for the matching benchmark
-//! (`benches/matching.rs`) and the scale report (`examples/scale.rs`). Not part of the bot.
+//! (`benches/matching.rs`) and the scale report (`benches/scale.rs`). Not part of the bot.
 //!
 //! The vocabulary is a few hundred common English words plus made-up technical words (a few
 //! thousand for small packs, up to 40,000 for large ones), drawn with Zipf-distributed

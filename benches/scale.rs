@@ -2,11 +2,15 @@
 //! synthetic knowledge bases of 100, 10,000 and 100,000 entries (issue #2, section 5).
 //!
 //! ```text
-//! cargo run --release --example scale              # all three sizes
-//! cargo run --release --example scale -- 10000     # chosen sizes
-//! cargo run --release --example scale -- --dump 10000 > before.txt
-//! cargo run --release --example scale -- --write 100000 /tmp/synth
+//! cargo bench --bench scale                        # all three sizes
+//! cargo bench --bench scale -- 10000               # chosen sizes
+//! cargo bench --bench scale -- --dump 10000 > before.txt
+//! cargo bench --bench scale -- --write 100000 /tmp/synth
 //! ```
+//!
+//! Plain `cargo bench` runs it after the criterion suite (`benches/matching.rs`); filter
+//! words meant for criterion (`cargo bench -- hostile`) skip it, and entry counts pick its
+//! sizes. Under `cargo test --benches` only the 100-entry size runs.
 //!
 //! `--dump SIZE` prints every question's decision instead (status, best, runner-up and
 //! suggestions with exact confidences): diff it before and after a change to the index or
@@ -20,7 +24,7 @@
 //! knowledge and questions come from `benches/synth` (deterministic); `cargo bench` measures
 //! the same cases with criterion.
 
-#[path = "../benches/synth/mod.rs"]
+#[path = "synth/mod.rs"]
 mod synth;
 
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -221,28 +225,38 @@ fn write(size: usize, dir: &std::path::Path) -> std::io::Result<()> {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if let [flag, size, dir] = args.as_slice() {
-        if flag == "--write" {
+    let all: Vec<String> = std::env::args().skip(1).collect();
+    // `cargo bench` passes `--bench`; `cargo test --benches` does not.
+    let benching = all.iter().any(|a| a == "--bench");
+    let args: Vec<&str> = all
+        .iter()
+        .map(String::as_str)
+        .filter(|&a| a != "--bench")
+        .collect();
+    match args.as_slice() {
+        ["--one", size] => return one(size.parse().expect("a size")),
+        ["--dump", size] => return dump(size.parse().expect("a size")),
+        ["--write", size, dir] => {
             let dir = std::path::Path::new(dir);
             write(size.parse().expect("a size"), dir).expect("write the pack");
             return println!("wrote {}", dir.display());
         }
+        _ => {}
     }
-    if let [flag, size] = args.as_slice() {
-        match flag.as_str() {
-            "--one" => return one(size.parse().expect("a size")),
-            "--dump" => return dump(size.parse().expect("a size")),
-            _ => {}
+    let mut sizes = Vec::new();
+    for arg in &args {
+        match arg.parse::<usize>() {
+            Ok(size) => sizes.push(size),
+            Err(_) => return println!("scale: skipped (filter {arg:?} is not an entry count)"),
         }
     }
-    let sizes: Vec<usize> = if args.is_empty() {
-        vec![100, 10_000, 100_000]
-    } else {
-        args.iter()
-            .map(|a| a.parse().expect("sizes are entry counts"))
-            .collect()
-    };
+    if sizes.is_empty() {
+        sizes = if benching {
+            vec![100, 10_000, 100_000]
+        } else {
+            vec![100]
+        };
+    }
     println!(
         "{QUESTIONS} questions (40% exact, 40% paraphrased with typos, 20% off-topic), \
          {PASSES} timed passes, seed {SEED}"
