@@ -21,12 +21,16 @@ const PRECISION_SHARE: f32 = 0.4;
 /// own questions: asked about one aspect, the aspect itself should win.
 const THROUGH_ASPECT: f32 = 0.9;
 
-/// Share of the question's non-subject weight an aspect must explain to be chosen.
+/// Share of the question's known non-subject weight an aspect must explain to be chosen.
 const ASPECT_SHARE: f32 = 0.3;
 
 /// A comparison asked about without naming anything it compares ("what is machine
 /// learning" against Django vs FastAPI's use cases) counts this much: at best a suggestion.
 const UNNAMED_SUBJECTS: f32 = 0.6;
+
+/// A question naming two things a comparison compares ("flask or django for a rest api") is
+/// asking to compare them: an entry about something else counts this much.
+const NOT_THE_COMPARISON: f32 = 0.8;
 
 /// What qabot does with a question.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -104,9 +108,20 @@ pub fn decide(index: &Index, thresholds: &Matching, question: &str) -> Decision 
     let terms = query_terms(index, question);
     let total: f32 = terms.iter().map(|t| t.weight).sum();
     let mut ranked = if total > 0.0 {
-        shortlist(index, &terms, total)
+        let shortlist = shortlist(index, &terms, total);
+        let compared = shortlist.iter().any(|&entry| {
+            let subjects = index.entries[entry].subjects();
+            let named = subjects
+                .iter()
+                .enumerate()
+                .filter(|&(i, id)| !subjects[..i].contains(id))
+                .filter(|&(_, id)| terms.iter().any(|t| t.term == Some(*id)))
+                .count();
+            named >= 2
+        });
+        shortlist
             .into_iter()
-            .filter_map(|entry| score_entry(index, entry, &terms, total))
+            .filter_map(|entry| score_entry(index, entry, &terms, total, compared))
             .collect()
     } else {
         Vec::new()
@@ -276,7 +291,13 @@ fn is_negative(index: &Index, entry: &EntryTerms, terms: &[QueryTerm]) -> bool {
 }
 
 /// The entry's best candidate (the whole entry or one aspect), or none if it is ruled out.
-fn score_entry(index: &Index, entry: usize, terms: &[QueryTerm], total: f32) -> Option<Candidate> {
+fn score_entry(
+    index: &Index,
+    entry: usize,
+    terms: &[QueryTerm],
+    total: f32,
+    compared: bool,
+) -> Option<Candidate> {
     let e = &index.entries[entry];
     if is_negative(index, e, terms) {
         return None;
@@ -286,7 +307,11 @@ fn score_entry(index: &Index, entry: usize, terms: &[QueryTerm], total: f32) -> 
         || terms
             .iter()
             .any(|t| t.term.is_some_and(|id| subjects.contains(&id)));
-    let factor = if named { 1.0 } else { UNNAMED_SUBJECTS };
+    let factor = match (subjects.is_empty(), named) {
+        (true, _) if compared => NOT_THE_COMPARISON,
+        (_, false) => UNNAMED_SUBJECTS,
+        _ => 1.0,
+    };
     let confidence = |coverage: f32, precision: f32| {
         factor * coverage * (1.0 - PRECISION_SHARE + PRECISION_SHARE * precision)
     };
@@ -296,10 +321,9 @@ fn score_entry(index: &Index, entry: usize, terms: &[QueryTerm], total: f32) -> 
     let mut loose = 0.0;
     let mut whole = 0.0;
     for t in terms {
-        let Some(id) = t.term else {
-            loose += t.weight;
-            continue;
-        };
+        // A word the knowledge does not know is no evidence for or against an aspect (it
+        // already lowers the coverage).
+        let Some(id) = t.term else { continue };
         let own = e.weight(id);
         let mut via_aspect: f32 = 0.0;
         for (a, aspect) in aspects.iter().enumerate() {

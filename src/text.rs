@@ -57,7 +57,32 @@ const STOPWORDS: &[&str] = &[
     "explain", "explained", "meaning", "simply", "overall", "generally", "thoughts", "opinion",
     "opinions", "recommend", "recommendation", "advice", "suggest", "suggestion", "idea", "ideas",
     "tutorial", "tutorials", "guide", "guides", "example", "examples", "work", "works", "working",
-    "worked", "instead",
+    "worked", "instead", "yo", "sup", "hiya", "heya", "lmao", "btw", "tbh", "imo", "imho",
+    "idk", "ngl", "fr", "q", "cheers", "appreciate", "appreciated", "advance", "seem", "seems",
+    "seemed", "hear", "heard", "true", "right", "correct", "honestly", "kinda", "sorta", "guess",
+    "stuff", "literally",
+];
+
+/// Two-word spellings of one word ("set up" / "setup", "log in" / "login"): joined before
+/// anything else, so that both spellings, in questions and in the knowledge, are one term
+/// (and "up" or "in", being stopwords, do not leave "set" or "log" meaning something else).
+const COMPOUNDS: &[(&str, &str, &str)] = &[
+    ("set", "up", "setup"),
+    ("sign", "up", "signup"),
+    ("sign", "in", "signin"),
+    ("sign", "out", "signout"),
+    ("log", "in", "login"),
+    ("log", "out", "logout"),
+    ("back", "end", "backend"),
+    ("front", "end", "frontend"),
+    ("data", "base", "database"),
+    ("web", "site", "website"),
+    ("user", "name", "username"),
+    ("pass", "word", "password"),
+    ("start", "up", "startup"),
+    ("roll", "back", "rollback"),
+    ("look", "up", "lookup"),
+    ("work", "flow", "workflow"),
 ];
 
 /// Turns text into terms. Built once per knowledge base (it holds the pack's synonyms).
@@ -116,7 +141,16 @@ impl Analyzer {
     /// [`MAX_TERMS`]. Each comes with the surface word it was made from (for explanations).
     pub fn terms(&self, text: &str) -> Vec<Term> {
         let mut out: Vec<Term> = Vec::new();
-        for word in words(&strip_noise(text)) {
+        let prose = strip_noise(text);
+        let mut words = words(&prose).peekable();
+        while let Some(mut word) = words.next() {
+            if let Some(next) = words.peek() {
+                let compound = COMPOUNDS.iter().find(|(a, b, _)| *a == word && b == next);
+                if let Some((_, _, joined)) = compound {
+                    word = (*joined).to_string();
+                    words.next();
+                }
+            }
             if self.is_stopword(&word) {
                 continue;
             }
@@ -308,6 +342,10 @@ mod tests {
             ("look at https://example.com/django flask", &["flask"]),
             ("<:django:123> <#42> <@&7> @everyone flask", &["flask"]),
             ("what’s django's orm", &["django", "orm"]),
+            ("how do I set up login", &["setup", "login"]),
+            ("Log in, then sign up", &["login", "signup"]),
+            ("set it up", &["set"]),
+            ("yo what even is flask lol", &["flask"]),
             ("", &[]),
         ];
         for (text, want) in cases {

@@ -34,6 +34,21 @@ fn outcome(engine: &Engine, question: &str) -> (Status, Option<String>, Option<S
     }
 }
 
+/// Asserts each `(question, status, entry id or "-", aspect id or "-")`.
+fn check(engine: &Engine, cases: &[(&str, Status, &str, &str)]) {
+    for (question, status, entry, aspect) in cases {
+        let (got_status, got_entry, got_aspect) = outcome(engine, question);
+        let want_entry = (*entry != "-").then(|| entry.to_string());
+        let want_aspect = (*aspect != "-").then(|| aspect.to_string());
+        assert_eq!(got_status, *status, "{question:?}");
+        assert_eq!(
+            (got_entry, got_aspect),
+            (want_entry, want_aspect),
+            "{question:?}"
+        );
+    }
+}
+
 #[test]
 fn chat_questions_on_the_shipped_pack() {
     use Status::*;
@@ -79,17 +94,7 @@ fn chat_questions_on_the_shipped_pack() {
         ("", None, "-", "-"),
         ("<@123> <#456> https://example.com", None, "-", "-"),
     ];
-    for (question, status, entry, aspect) in cases {
-        let (got_status, got_entry, got_aspect) = outcome(&engine, question);
-        let want_entry = (*entry != "-").then(|| entry.to_string());
-        let want_aspect = (*aspect != "-").then(|| aspect.to_string());
-        assert_eq!(got_status, *status, "{question:?}");
-        assert_eq!(
-            (got_entry, got_aspect),
-            (want_entry, want_aspect),
-            "{question:?}"
-        );
-    }
+    check(&engine, cases);
 }
 
 #[test]
@@ -191,5 +196,91 @@ fn confidence_is_a_share() {
     ] {
         let c = engine.decide(q).confidence();
         assert!((0.0..=1.0).contains(&c), "{q}: {c}");
+    }
+}
+
+const DRINKS_PACK: &str = r#"
+[[entry]]
+id = "tea-vs-coffee"
+question = "Tea or coffee?"
+subjects = ["Tea", "Coffee"]
+answer = "Both have their place."
+[[entry.aspect]]
+id = "caffeine"
+title = "Caffeine"
+keywords = ["caffeine", "awake", "energy"]
+text.Tea = "Less."
+text.Coffee = "More."
+[[entry.aspect]]
+id = "taste"
+title = "Taste"
+keywords = ["taste", "flavour", "bitter"]
+text.Tea = "Light."
+text.Coffee = "Bold."
+
+[[entry]]
+id = "coffee-awake"
+question = "Does coffee keep me awake at night?"
+keywords = ["awake", "sleep"]
+answer = "For about five hours."
+
+[[entry]]
+id = "coffee-brewing"
+question = "How do I brew coffee?"
+alternates = ["How do I set up a coffee grinder?"]
+keywords = ["brew"]
+answer = "Grind, pour, wait."
+
+[[entry]]
+id = "grinder-cleaning"
+question = "How do I clean a coffee grinder?"
+answer = "Grind rice, then brush."
+"#;
+
+#[test]
+fn comparison_questions_on_a_small_pack() {
+    use Status::*;
+    let engine = pack(DRINKS_PACK);
+    let cases: &[(&str, Status, &str, &str)] = &[
+        ("tea or coffee", Answered, "tea-vs-coffee", "-"),
+        // Naming both subjects asks for the comparison, even when another entry shares
+        // more of the words.
+        (
+            "tea or coffee to stay awake",
+            Answered,
+            "tea-vs-coffee",
+            "caffeine",
+        ),
+        (
+            "tea or coffee, awake at night",
+            Answered,
+            "tea-vs-coffee",
+            "caffeine",
+        ),
+        ("does coffee keep me awake", Answered, "coffee-awake", "-"),
+        (
+            "tea vs coffee, which is more bitter?",
+            Answered,
+            "tea-vs-coffee",
+            "taste",
+        ),
+        ("how do i brew coffee", Answered, "coffee-brewing", "-"),
+        // "set up" and "setup" are one word.
+        ("coffee grinder setup", Answered, "coffee-brewing", "-"),
+    ];
+    check(&engine, cases);
+}
+
+#[test]
+fn unknown_words_do_not_hide_the_aspect() {
+    let engine = pack(DRINKS_PACK);
+    for question in [
+        "tea vs coffee, which is more bitter?",
+        "tea or coffee for energy",
+    ] {
+        let aspect = |q: &str| engine.decide(q).best.and_then(|c| c.aspect);
+        let noisy = format!("{question} flumpy grizzle wobble");
+        assert!(aspect(question).is_some(), "{question:?}");
+        assert_eq!(aspect(&noisy), aspect(question), "{noisy:?}");
     }
 }
