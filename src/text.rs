@@ -89,8 +89,10 @@ const COMPOUNDS: &[(&str, &str, &str)] = &[
 pub struct Analyzer {
     stemmer: Stemmer,
     stopwords: std::collections::HashSet<&'static str>,
-    /// Stemmed word -> stemmed replacement terms.
+    /// Stemmed word, or two stemmed words joined by a space -> stemmed replacement terms.
     synonyms: HashMap<String, Vec<String>>,
+    /// True if some synonym is two words, so pairs of words are worth looking up.
+    pairs: bool,
 }
 
 impl std::fmt::Debug for Analyzer {
@@ -102,25 +104,30 @@ impl std::fmt::Debug for Analyzer {
 }
 
 impl Analyzer {
-    /// An analyzer that rewrites words by `synonyms` (word people type -> word(s) the
-    /// knowledge uses). Keys and values go through the same folding and stemming as questions,
-    /// so `noobs = "beginners"` and `noob = "beginner"` mean the same thing.
+    /// An analyzer that rewrites words by `synonyms` (one or two words people type -> word(s)
+    /// the knowledge uses). Keys and values go through the same folding and stemming as
+    /// questions, so `noobs = "beginners"` and `noob = "beginner"` mean the same thing, and
+    /// `"fast api" = "fastapi"` also reads "Fast-APIs". Longer keys are ignored.
     pub fn new<'a>(synonyms: impl IntoIterator<Item = (&'a str, &'a str)>) -> Analyzer {
         let mut analyzer = Analyzer {
             stemmer: Stemmer::create(Algorithm::English),
             stopwords: STOPWORDS.iter().copied().collect(),
             synonyms: HashMap::new(),
+            pairs: false,
         };
         let mut table = HashMap::new();
         for (from, to) in synonyms {
             let key: Vec<String> = words(from).map(|w| analyzer.stem(&w)).collect();
-            let [key] = key.as_slice() else { continue };
+            if !(1..=2).contains(&key.len()) {
+                continue;
+            }
             let value: Vec<String> = words(to)
                 .filter(|w| !analyzer.is_stopword(w))
                 .map(|w| analyzer.stem(&w))
                 .collect();
             if !value.is_empty() {
-                table.insert(key.clone(), value);
+                analyzer.pairs |= key.len() == 2;
+                table.insert(key.join(" "), value);
             }
         }
         analyzer.synonyms = table;
@@ -151,18 +158,34 @@ impl Analyzer {
                     words.next();
                 }
             }
-            if self.is_stopword(&word) {
-                continue;
-            }
-            let stem = self.stem(&word);
-            let replaced = self.synonyms.get(&stem);
-            let stems = replaced.map_or_else(|| vec![stem.clone()], Clone::clone);
+            let pair = match words.peek() {
+                Some(next) if self.pairs => {
+                    let key = format!("{} {}", self.stem(&word), self.stem(next));
+                    self.synonyms.get(&key).map(|stems| (next.clone(), stems))
+                }
+                _ => None,
+            };
+            let (stems, synonym) = match pair {
+                Some((next, stems)) => {
+                    words.next();
+                    word = format!("{word} {next}");
+                    (stems.clone(), true)
+                }
+                None if self.is_stopword(&word) => continue,
+                None => {
+                    let stem = self.stem(&word);
+                    match self.synonyms.get(&stem) {
+                        Some(stems) => (stems.clone(), true),
+                        None => (vec![stem], false),
+                    }
+                }
+            };
             for stem in stems {
                 if !out.iter().any(|t| t.stem == stem) {
                     out.push(Term {
                         stem,
                         word: word.clone(),
-                        synonym: replaced.is_some(),
+                        synonym,
                     });
                 }
             }
@@ -313,11 +336,15 @@ mod tests {
     use super::*;
 
     fn stems(text: &str) -> Vec<String> {
-        Analyzer::new([("noob", "beginner"), ("drf", "django rest framework")])
-            .terms(text)
-            .into_iter()
-            .map(|t| t.stem)
-            .collect()
+        Analyzer::new([
+            ("noob", "beginner"),
+            ("drf", "django rest framework"),
+            ("fast api", "fastapi"),
+        ])
+        .terms(text)
+        .into_iter()
+        .map(|t| t.stem)
+        .collect()
     }
 
     #[test]
@@ -346,6 +373,9 @@ mod tests {
             ("Log in, then sign up", &["login", "signup"]),
             ("set it up", &["set"]),
             ("yo what even is flask lol", &["flask"]),
+            ("django vs Fast-APIs", &["django", "fastapi"]),
+            ("fast apps", &["fast", "app"]),
+            ("fast", &["fast"]),
             ("", &[]),
         ];
         for (text, want) in cases {

@@ -361,11 +361,11 @@ where
         for (from, to) in &raw.synonyms {
             let key = from.get_ref().trim().to_lowercase();
             let value = checker.text("synonym", to);
-            if key.is_empty() || key.split_whitespace().count() != 1 {
+            if !(1..=2).contains(&crate::text::words(&key).count()) {
                 checker.report(
                     from,
                     format!(
-                        "synonym {:?} must be a single word (the word people type)",
+                        "synonym {:?} must be one or two words (what people type)",
                         from.get_ref()
                     ),
                 );
@@ -493,6 +493,8 @@ answer = "A web framework."
         assert_eq!(e.origin.line, 5);
         assert_eq!(e.aspects[0].texts, ["Steeper.", "Gentler."]);
         assert_eq!(k.synonyms["noob"], "beginner");
+        let two = load(&GOOD.replace("noob = ", "\"total noob\" = ")).unwrap();
+        assert_eq!(two.synonyms["total noob"], "beginner");
         assert_eq!(e.title(), "Django vs Flask");
         assert_eq!(k.entries[1].title(), "What is Django?");
     }
@@ -512,6 +514,7 @@ answer = "A web framework."
             ("title = \"Learning curve\"", "title = \"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"", "15:9", "longer than 100"),
             ("noob = \"beginner\"", "noob = \"beginner\"\nnoob = \"x\"", "4:1", "duplicate key"),
             ("noob = \"beginner\"", "two words = \"beginner\"", "3:5", ""),
+            ("noob = \"beginner\"", "\"one two three\" = \"beginner\"", "3:1", "one or two words"),
             ("keywords = [\"beginner\", \"learn\"]", "keywords = \"beginner\"", "16:12", "invalid type"),
             ("subjects = [\"Django\", \"Flask\"]", "subjects = [\"Django\"]", "9:13", "at least two subjects"),
         ];
