@@ -31,12 +31,13 @@ pub fn explain(engine: &Engine, decision: &Decision) -> String {
     }
     let _ = writeln!(
         out,
-        "decision: {:?} (confidence {:.3}, margin {:.3}; answer needs >= {:.2} with margin >= {:.2}, suggest >= {:.2})",
+        "decision: {:?} (confidence {:.3}, margin {:.3}; answer needs >= {:.2} with margin >= {:.2} and precision >= {:.2}, suggest >= {:.2})",
         decision.status,
         decision.confidence(),
         decision.margin(),
         m.answer_threshold,
         m.margin,
+        crate::matcher::MIN_PRECISION,
         m.suggest_threshold
     );
     for (name, candidate) in [("best", &decision.best), ("runner-up", &decision.runner_up)] {

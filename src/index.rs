@@ -137,25 +137,6 @@ impl EntryTerms {
     pub fn negatives(&self) -> &[Box<[TermId]>] {
         &self.negatives
     }
-
-    /// The weight of the entry's own best field holding `id` (question, alternates and
-    /// subjects count fully, keywords a little less), or 0. Derived from the phrases rather
-    /// than stored: a table per entry would cost a third more memory than the phrases do.
-    pub fn weight(&self, id: TermId) -> f32 {
-        if self.subjects().contains(&id) {
-            return weight::QUESTION;
-        }
-        let mut best: f32 = 0.0;
-        for (source, terms) in self.phrases() {
-            if terms.contains(&id) {
-                match source {
-                    Source::Keyword(_) => best = best.max(weight::KEYWORD),
-                    _ => return weight::QUESTION,
-                }
-            }
-        }
-        best
-    }
 }
 
 /// An [`EntryTerms`] while it is being built.

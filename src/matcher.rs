@@ -9,7 +9,7 @@
 //! it is confident *and* clearly ahead of the runner-up: a close race is a suggestion.
 
 use crate::config::Matching;
-use crate::index::{EntryTerms, Index, Source, TermId, TermWeights};
+use crate::index::{weight, EntryTerms, Index, Source, TermId, TermWeights};
 
 /// Only this many entries (ranked by coverage) are scored in full.
 const SHORTLIST: usize = 16;
@@ -27,6 +27,17 @@ const ASPECT_SHARE: f32 = 0.3;
 /// A comparison asked about without naming anything it compares ("what is machine
 /// learning" against Django vs FastAPI's use cases) counts this much: at best a suggestion.
 const UNNAMED_SUBJECTS: f32 = 0.6;
+
+/// Each further word the knowledge does not know weighs this much of the one before: the
+/// first unknown word is a strong hint that the question is about something else, but a
+/// long, chatty question ("best place to host a django app cheaply?") is not five times as
+/// off-topic for having five words the pack never uses.
+const UNKNOWN_DECAY: f32 = 0.8;
+
+/// An answer needs the question to say more than half of the phrasing it matched: one word
+/// of a long alternate ("time" of "Real time updates in Django") explains a one-word
+/// question fully, and says nearly nothing.
+pub const MIN_PRECISION: f32 = 0.6;
 
 /// A question naming two things a comparison compares ("flask or django for a rest api") is
 /// asking to compare them: an entry about something else counts this much.
@@ -141,7 +152,11 @@ pub fn decide(index: &Index, thresholds: &Matching, question: &str) -> Decision 
         terms,
     };
     let confidence = decision.confidence();
-    if confidence >= thresholds.answer_threshold && decision.margin() >= thresholds.margin {
+    let said = decision.best.as_ref().map_or(0.0, |c| c.precision);
+    if confidence >= thresholds.answer_threshold
+        && decision.margin() >= thresholds.margin
+        && said >= MIN_PRECISION
+    {
         decision.status = Status::Answered;
     } else if confidence >= thresholds.suggest_threshold {
         decision.status = Status::Suggested;
@@ -156,15 +171,21 @@ pub fn decide(index: &Index, thresholds: &Matching, question: &str) -> Decision 
 
 /// The question's terms with their vocabulary matches and weights.
 fn query_terms(index: &Index, question: &str) -> Vec<QueryTerm> {
+    let mut unknown_scale = 1.0;
     index
         .analyzer
         .terms(question)
         .into_iter()
         .map(|t| {
             let found = index.lookup(&t);
-            let weight = found
-                .term
-                .map_or(index.unknown_weight(), |id| index.idf(id));
+            let weight = match found.term {
+                Some(id) => index.idf(id),
+                None => {
+                    let w = index.unknown_weight() * unknown_scale;
+                    unknown_scale *= UNKNOWN_DECAY;
+                    w
+                }
+            };
             QueryTerm {
                 word: t.word,
                 stem: t.stem,
@@ -276,6 +297,29 @@ fn best_phrase<'p>(
     })
 }
 
+/// The weight of the entry's own best field holding `id`, or 0. The question, alternates
+/// and subjects count fully. A keyword counts a little less, times the share of it the
+/// question says: a keyword is a unit, so "time" alone is weak evidence for "real time",
+/// while a one-word keyword said is said whole.
+fn own_weight(index: &Index, e: &EntryTerms, id: TermId, terms: &[QueryTerm]) -> f32 {
+    if e.subjects().contains(&id) {
+        return weight::QUESTION;
+    }
+    let mut best: f32 = 0.0;
+    for (source, phrase) in e.phrases() {
+        if phrase.contains(&id) {
+            match source {
+                Source::Keyword(_) => {
+                    let said = phrase_precision(index, phrase, &[], terms);
+                    best = best.max(weight::KEYWORD * said);
+                }
+                _ => return weight::QUESTION,
+            }
+        }
+    }
+    best
+}
+
 /// True if the question is (nearly) one of the entry's negatives.
 fn is_negative(index: &Index, entry: &EntryTerms, terms: &[QueryTerm]) -> bool {
     let asked: f32 = terms.iter().map(|t| t.weight).sum();
@@ -324,7 +368,7 @@ fn score_entry(
         // A word the knowledge does not know is no evidence for or against an aspect (it
         // already lowers the coverage).
         let Some(id) = t.term else { continue };
-        let own = e.weight(id);
+        let own = own_weight(index, e, id, terms);
         let mut via_aspect: f32 = 0.0;
         for (a, aspect) in aspects.iter().enumerate() {
             let w = weight_in(&aspect.terms, id);
@@ -356,7 +400,8 @@ fn score_entry(
                 .iter()
                 .filter_map(|t| {
                     let id = t.term?;
-                    Some(t.weight * t.similarity * e.weight(id).max(weight_in(aspect_terms, id)))
+                    let own = own_weight(index, e, id, terms);
+                    Some(t.weight * t.similarity * own.max(weight_in(aspect_terms, id)))
                 })
                 .sum();
             let (p, phrase) = best_phrase(index, e.aspect_phrases(top), subjects, terms);
@@ -416,5 +461,45 @@ mod tests {
         let mut again = shortlist(&large, &terms, total);
         again.sort_unstable();
         assert_eq!(again, want);
+    }
+
+    #[test]
+    fn each_further_unknown_word_weighs_less() {
+        let index = index(3);
+        let terms = query_terms(&index, "widget zorp blick quux");
+        let w = index.unknown_weight();
+        let weights: Vec<f32> = terms.iter().map(|t| t.weight).collect();
+        let widget = index.idf(terms[0].term.unwrap());
+        assert_eq!(
+            weights,
+            [
+                widget,
+                w,
+                w * UNKNOWN_DECAY,
+                w * UNKNOWN_DECAY * UNKNOWN_DECAY
+            ]
+        );
+    }
+
+    #[test]
+    fn a_keyword_counts_by_how_much_of_it_is_said() {
+        let text = "[[entry]]\nid = \"a\"\nquestion = \"What is Django?\"\n\
+                    keywords = [\"real time\", \"csrf\"]\nanswer = \"x\"\n\
+                    [[entry]]\nid = \"b\"\nquestion = \"What is time?\"\nanswer = \"x\"\n";
+        let k = Knowledge::from_sources(&[(PathBuf::from("k.toml"), text.into())]).unwrap();
+        let index = Index::build(&k);
+        let weight = |question: &str, word: &str| {
+            let terms = query_terms(&index, question);
+            let id = index.lookup(&index.analyzer.terms(word)[0]).term.unwrap();
+            own_weight(&index, &index.entries[0], id, &terms)
+        };
+        assert_eq!(weight("csrf", "csrf"), weight::KEYWORD);
+        assert_eq!(weight("real time", "time"), weight::KEYWORD);
+        let partial = weight("time", "time");
+        assert!(
+            partial > 0.0 && partial < 0.6 * weight::KEYWORD,
+            "{partial}"
+        );
+        assert_eq!(weight("django", "django"), weight::QUESTION);
     }
 }

@@ -60,7 +60,8 @@ const STOPWORDS: &[&str] = &[
     "worked", "instead", "yo", "sup", "hiya", "heya", "lmao", "btw", "tbh", "imo", "imho",
     "idk", "ngl", "fr", "q", "cheers", "appreciate", "appreciated", "advance", "seem", "seems",
     "seemed", "hear", "heard", "true", "right", "correct", "honestly", "kinda", "sorta", "guess",
-    "stuff", "literally",
+    "stuff", "literally", "main", "major", "rn", "atm", "tbf", "feel", "feels", "felt",
+    "everything", "anything",
 ];
 
 /// Two-word spellings of one word ("set up" / "setup", "log in" / "login"): joined before

@@ -227,7 +227,7 @@ answer = "For about five hours."
 [[entry]]
 id = "coffee-brewing"
 question = "How do I brew coffee?"
-alternates = ["How do I set up a coffee grinder?"]
+alternates = ["How do I set up a coffee grinder?", "Brewing coffee for a long office meeting"]
 keywords = ["brew"]
 answer = "Grind, pour, wait."
 
@@ -265,6 +265,8 @@ fn comparison_questions_on_a_small_pack() {
             "taste",
         ),
         ("how do i brew coffee", Answered, "coffee-brewing", "-"),
+        // One word of a long phrasing explains a one-word question fully, and says little.
+        ("meeting", Suggested, "-", "-"),
         // "set up" and "setup" are one word.
         ("coffee grinder setup", Answered, "coffee-brewing", "-"),
     ];
