@@ -416,8 +416,8 @@ impl Index {
 
     /// Finds a query term in the vocabulary, correcting a typo when the word is long enough
     /// for a correction to be safe: 4 letters may only have lost a letter or swapped two
-    /// ("flsk"), 5 to 7 may be one edit away, 8 and more two. Shorter words must be exact,
-    /// or "rust" would become "rest".
+    /// ("flsk"), 5 also have an extra one, 6 to 7 may be one edit away, 8 and more two.
+    /// Shorter words must be exact, or "rust" would become "rest".
     pub fn lookup(&self, term: &Term) -> Lookup {
         if let Some(&id) = self.ids.get(&term.stem) {
             return Lookup {
@@ -447,7 +447,15 @@ impl Index {
                     if edits == 0 || edits > max_edits {
                         continue;
                     }
-                    if len == 4 && word.chars().count() != 5 && !is_transposition(typed, word) {
+                    // Short words change meaning with one letter ("logic" is not "login"):
+                    // only a lost letter or two swapped ones are typos there, and at 5
+                    // letters an extra one too.
+                    let lost_or_extra = match len {
+                        4 => word.chars().count() == 5,
+                        5 => word.chars().count() != 5,
+                        _ => true,
+                    };
+                    if !lost_or_extra && !is_transposition(typed, word) {
                         continue;
                     }
                     let df = self.df(id) as f32;
@@ -524,6 +532,8 @@ text.Flask = "x"
             ("flaks", Some("flask")),
             ("flsk", Some("flask")),
             ("flaskk", Some("flask")),
+            ("djang", Some("django")),
+            ("flasc", None),
             ("framwork", Some("framework")),
             ("deploymnet", Some("deploy")),
             ("rust", None),

@@ -61,7 +61,7 @@ const STOPWORDS: &[&str] = &[
     "idk", "ngl", "fr", "q", "cheers", "appreciate", "appreciated", "advance", "seem", "seems",
     "seemed", "hear", "heard", "true", "right", "correct", "honestly", "kinda", "sorta", "guess",
     "stuff", "literally", "main", "major", "rn", "atm", "tbf", "feel", "feels", "felt",
-    "everything", "anything",
+    "everything", "anything", "new", "sorry", "dumb", "stupid", "silly", "keep", "keeps",
 ];
 
 /// Two-word spellings of one word ("set up" / "setup", "log in" / "login"): joined before
