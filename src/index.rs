@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasher, Hasher};
 
 use crate::knowledge::Knowledge;
-use crate::text::{Analyzer, Term};
+use crate::text::{words, Analyzer, Term};
 
 /// A term's number in the vocabulary.
 pub type TermId = u32;
@@ -87,6 +87,10 @@ pub struct AspectTerms {
     pub terms: TermWeights,
     /// Its phrases (title, then keywords), as positions in the entry's phrase ends.
     phrases: std::ops::Range<u32>,
+    /// Its keywords made only of words matching otherwise ignores ("when"), as folded
+    /// words joined by spaces: a question saying all of one's words leans to this aspect,
+    /// but is never brought to the entry by it.
+    pub cues: Box<[Box<str>]>,
 }
 
 impl EntryTerms {
@@ -186,6 +190,8 @@ pub struct Index {
     /// Per entry, in knowledge order.
     pub entries: Vec<EntryTerms>,
     unknown_weight: f32,
+    /// True if some aspect has cues, so questions' ignored words are worth reading.
+    cues: bool,
 }
 
 /// A fixed-seed hasher for the deletion keys: the index stores only their hashes.
@@ -237,6 +243,7 @@ impl Index {
             deletions: Vec::new(),
             entries: Vec::with_capacity(knowledge.entries.len()),
             unknown_weight: 0.0,
+            cues: false,
         };
         for (n, entry) in knowledge.entries.iter().enumerate() {
             let mut b = EntryBuilder::default();
@@ -271,10 +278,18 @@ impl Index {
                 let first = b.ends.len() as u32;
                 let ids = b.phrase(&mut index, &aspect.title);
                 add(&mut aspect_terms, ids, weight::KEYWORD);
+                let mut cues = Vec::new();
                 for kw in &aspect.keywords {
                     let ids = b.phrase(&mut index, kw);
+                    if ids.is_empty() {
+                        let cue: Vec<String> = words(kw).collect();
+                        if !cue.is_empty() {
+                            cues.push(cue.join(" ").into_boxed_str());
+                        }
+                    }
                     add(&mut aspect_terms, ids, weight::KEYWORD);
                 }
+                index.cues |= !cues.is_empty();
                 if let Some(summary) = &aspect.summary {
                     let ids = index.intern_all(summary);
                     add(&mut aspect_terms, &ids, weight::SUMMARY);
@@ -283,6 +298,7 @@ impl Index {
                 aspects.push(AspectTerms {
                     terms: aspect_terms.into_boxed_slice(),
                     phrases: first..b.ends.len() as u32,
+                    cues: cues.into_boxed_slice(),
                 });
             }
             let negatives = entry
@@ -400,6 +416,11 @@ impl Index {
     /// How many entries use a term.
     pub fn df(&self, id: TermId) -> usize {
         self.postings[id as usize].len()
+    }
+
+    /// True if some aspect lists a cue word (see [`AspectTerms::cues`]).
+    pub fn has_cues(&self) -> bool {
+        self.cues
     }
 
     /// How many distinct terms the knowledge uses.

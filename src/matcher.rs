@@ -34,6 +34,10 @@ const UNNAMED_SUBJECTS: f32 = 0.6;
 /// off-topic for having five words the pack never uses.
 const UNKNOWN_DECAY: f32 = 0.8;
 
+/// How much an aspect cue ("when", for use cases) counts towards choosing the aspect,
+/// relative to the weight of a rare word: less than any keyword said.
+const CUE: f32 = 0.5;
+
 /// An answer needs the question to say more than half of the phrasing it matched: one word
 /// of a long alternate ("time" of "Real time updates in Django") explains a one-word
 /// question fully, and says nearly nothing.
@@ -130,9 +134,20 @@ pub fn decide(index: &Index, thresholds: &Matching, question: &str) -> Decision 
                 .count();
             named >= 2
         });
+        let ignored = if index.has_cues() {
+            index.analyzer.ignored(question)
+        } else {
+            Vec::new()
+        };
+        let asked = Asked {
+            terms: &terms,
+            total,
+            compared,
+            ignored: &ignored,
+        };
         shortlist
             .into_iter()
-            .filter_map(|entry| score_entry(index, entry, &terms, total, compared))
+            .filter_map(|entry| score_entry(index, entry, &asked))
             .collect()
     } else {
         Vec::new()
@@ -335,13 +350,24 @@ fn is_negative(index: &Index, entry: &EntryTerms, terms: &[QueryTerm]) -> bool {
 }
 
 /// The entry's best candidate (the whole entry or one aspect), or none if it is ruled out.
-fn score_entry(
-    index: &Index,
-    entry: usize,
-    terms: &[QueryTerm],
+/// What a question brings to the scoring of each candidate entry.
+struct Asked<'a> {
+    terms: &'a [QueryTerm],
+    /// The question's total term weight.
     total: f32,
+    /// True if it names two subjects of a shortlisted comparison.
     compared: bool,
-) -> Option<Candidate> {
+    /// Its words that are not terms, for aspect cues.
+    ignored: &'a [String],
+}
+
+fn score_entry(index: &Index, entry: usize, asked: &Asked) -> Option<Candidate> {
+    let Asked {
+        terms,
+        total,
+        compared,
+        ignored,
+    } = *asked;
     let e = &index.entries[entry];
     if is_negative(index, e, terms) {
         return None;
@@ -379,6 +405,15 @@ fn score_entry(
             loose += t.weight;
         }
         whole += t.weight * t.similarity * own.max(via_aspect * THROUGH_ASPECT);
+    }
+    for (a, aspect) in aspects.iter().enumerate() {
+        let cued = aspect
+            .cues
+            .iter()
+            .any(|cue| cue.split(' ').all(|w| ignored.iter().any(|said| said == w)));
+        if cued {
+            evidence[a] += CUE * index.unknown_weight();
+        }
     }
     let (whole_precision, whole_phrase) = best_phrase(index, e.phrases(), subjects, terms);
     let mut best = Candidate {

@@ -140,6 +140,14 @@ impl Analyzer {
         self.stopwords.contains(word)
     }
 
+    /// The words of `text` that [`Analyzer::terms`] ignores, as folded words, in order: what
+    /// aspect cues ("when") are looked up in.
+    pub fn ignored(&self, text: &str) -> Vec<String> {
+        words(&strip_noise(text))
+            .filter(|w| self.is_stopword(w))
+            .collect()
+    }
+
     /// The stem of one folded word.
     pub fn stem(&self, word: &str) -> String {
         self.stemmer.stem(word).into_owned()
@@ -382,6 +390,15 @@ mod tests {
         for (text, want) in cases {
             assert_eq!(stems(text), *want, "for {text:?}");
         }
+    }
+
+    #[test]
+    fn ignored_words_are_the_rest() {
+        let analyzer = Analyzer::new(std::iter::empty());
+        assert_eq!(
+            analyzer.ignored("When would you pick `code` Flask?"),
+            ["when", "would", "you", "pick"]
+        );
     }
 
     #[test]

@@ -217,6 +217,12 @@ title = "Taste"
 keywords = ["taste", "flavour", "bitter"]
 text.Tea = "Light."
 text.Coffee = "Bold."
+[[entry.aspect]]
+id = "occasions"
+title = "Occasions"
+keywords = ["morning", "evening", "when"]
+text.Tea = "Afternoons."
+text.Coffee = "Mornings."
 
 [[entry]]
 id = "coffee-awake"
@@ -263,6 +269,20 @@ fn comparison_questions_on_a_small_pack() {
             Answered,
             "tea-vs-coffee",
             "taste",
+        ),
+        // A keyword of words matching otherwise ignores is a cue for its aspect...
+        (
+            "when would you pick tea over coffee",
+            Answered,
+            "tea-vs-coffee",
+            "occasions",
+        ),
+        // ...that never brings a question to the comparison.
+        (
+            "when does coffee keep me awake",
+            Answered,
+            "coffee-awake",
+            "-",
         ),
         ("how do i brew coffee", Answered, "coffee-brewing", "-"),
         // One word of a long phrasing explains a one-word question fully, and says little.
