@@ -40,6 +40,13 @@ pub fn explain(engine: &Engine, decision: &Decision) -> String {
         crate::matcher::MIN_PRECISION,
         m.suggest_threshold
     );
+    if let Some(word) = &decision.elsewhere {
+        let _ = writeln!(
+            out,
+            "names {word:?}, one of the pack's other_topics, and none of its subjects: every entry counts x {}",
+            crate::matcher::OTHER_TOPIC
+        );
+    }
     for (name, candidate) in [("best", &decision.best), ("runner-up", &decision.runner_up)] {
         match candidate {
             Some(c) => describe(&mut out, engine, name, c),
@@ -69,9 +76,14 @@ fn describe(out: &mut String, engine: &Engine, name: &str, c: &Candidate) {
             entry.aspects[a].id, entry.aspects[a].title
         ),
     });
+    let factor = if c.factor == 1.0 {
+        String::new()
+    } else {
+        format!("{:.2} x ", c.factor)
+    };
     let _ = writeln!(
         out,
-        "{name}: {} / {aspect}: confidence {:.3} = coverage {:.3} x (0.6 + 0.4 x precision {:.3})\n  matched phrasing: {phrase}\n  defined at {}:{}",
+        "{name}: {} / {aspect}: confidence {:.3} = {factor}coverage {:.3} x (0.6 + 0.4 x precision {:.3})\n  matched phrasing: {phrase}\n  defined at {}:{}",
         entry.id,
         c.confidence,
         c.coverage,

@@ -192,6 +192,10 @@ pub struct Index {
     unknown_weight: f32,
     /// True if some aspect has cues, so questions' ignored words are worth reading.
     cues: bool,
+    /// The pack's other topics, as folded words and as stems.
+    other_topics: HashSet<String>,
+    /// Every comparison's subject terms: naming one keeps a question on topic.
+    subjects: HashSet<TermId>,
 }
 
 /// A fixed-seed hasher for the deletion keys: the index stores only their hashes.
@@ -244,7 +248,13 @@ impl Index {
             entries: Vec::with_capacity(knowledge.entries.len()),
             unknown_weight: 0.0,
             cues: false,
+            other_topics: HashSet::new(),
+            subjects: HashSet::new(),
         };
+        for word in &knowledge.other_topics {
+            index.other_topics.insert(index.analyzer.stem(word));
+            index.other_topics.insert(word.clone());
+        }
         for (n, entry) in knowledge.entries.iter().enumerate() {
             let mut b = EntryBuilder::default();
             // The entry's own terms at their best weight, for its postings.
@@ -270,6 +280,7 @@ impl Index {
             for subject in &entry.subjects {
                 let ids = index.intern_all(subject);
                 add(&mut own, &ids, weight::QUESTION);
+                index.subjects.extend(ids.iter().copied());
                 subjects.extend(ids);
             }
             let mut aspects = Vec::new();
@@ -416,6 +427,17 @@ impl Index {
     /// How many entries use a term.
     pub fn df(&self, id: TermId) -> usize {
         self.postings[id as usize].len()
+    }
+
+    /// True if `word` (folded or stemmed) is one of the pack's other topics ("react").
+    pub fn is_other_topic(&self, word: &str) -> bool {
+        self.other_topics.contains(word)
+    }
+
+    /// True if `id` is (part of) a comparison's subject: naming one keeps a question on
+    /// topic whatever other topic it names ("django with a react frontend").
+    pub fn is_subject(&self, id: TermId) -> bool {
+        self.subjects.contains(&id)
     }
 
     /// True if some aspect lists a cue word (see [`AspectTerms::cues`]).

@@ -205,10 +205,11 @@ fn check(paths: &Paths) -> anyhow::Result<ExitCode> {
             if problems.is_empty() {
                 let aspects = k.aspect_commands().len();
                 println!(
-                    "ok: {} entries, {} aspect commands, {} synonyms in {}",
+                    "ok: {} entries, {} aspect commands, {} synonyms, {} other topics in {}",
                     k.entries.len(),
                     aspects,
                     k.synonyms.len(),
+                    k.other_topics.len(),
                     paths.knowledge.display()
                 );
                 return Ok(ExitCode::SUCCESS);

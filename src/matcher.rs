@@ -34,6 +34,11 @@ const UNNAMED_SUBJECTS: f32 = 0.6;
 /// off-topic for having five words the pack never uses.
 const UNKNOWN_DECAY: f32 = 0.8;
 
+/// A question naming one of the pack's other topics ("how do i deploy a react app") and
+/// none of its subjects is about something else: every entry counts this much, so it is at
+/// best a suggestion.
+pub const OTHER_TOPIC: f32 = 0.5;
+
 /// How much an aspect cue ("when", for use cases) counts towards choosing the aspect,
 /// relative to the weight of a rare word: less than any keyword said.
 const CUE: f32 = 0.5;
@@ -74,6 +79,9 @@ pub struct Candidate {
     pub precision: f32,
     /// The best-matching phrasing.
     pub phrase: Option<Source>,
+    /// What the question as a whole makes of the entry, 1 unless it names none of a
+    /// comparison's subjects, asks for another comparison, or names another topic.
+    pub factor: f32,
 }
 
 /// A question word as the matcher saw it.
@@ -104,6 +112,9 @@ pub struct Decision {
     pub suggestions: Vec<Candidate>,
     /// The question's terms.
     pub terms: Vec<QueryTerm>,
+    /// The other topic the question names ("react"), when it names none of the pack's
+    /// subjects: every candidate then counts [`OTHER_TOPIC`] of its confidence.
+    pub elsewhere: Option<String>,
 }
 
 impl Decision {
@@ -122,6 +133,13 @@ impl Decision {
 pub fn decide(index: &Index, thresholds: &Matching, question: &str) -> Decision {
     let terms = query_terms(index, question);
     let total: f32 = terms.iter().map(|t| t.weight).sum();
+    let on_topic = terms
+        .iter()
+        .any(|t| t.term.is_some_and(|id| index.is_subject(id)));
+    let elsewhere = terms
+        .iter()
+        .find(|t| !on_topic && (index.is_other_topic(&t.word) || index.is_other_topic(&t.stem)))
+        .map(|t| t.word.clone());
     let mut ranked = if total > 0.0 {
         let shortlist = shortlist(index, &terms, total);
         let compared = shortlist.iter().any(|&entry| {
@@ -144,6 +162,7 @@ pub fn decide(index: &Index, thresholds: &Matching, question: &str) -> Decision 
             total,
             compared,
             ignored: &ignored,
+            elsewhere: elsewhere.is_some(),
         };
         shortlist
             .into_iter()
@@ -165,6 +184,7 @@ pub fn decide(index: &Index, thresholds: &Matching, question: &str) -> Decision 
         runner_up,
         suggestions: Vec::new(),
         terms,
+        elsewhere,
     };
     let confidence = decision.confidence();
     let said = decision.best.as_ref().map_or(0.0, |c| c.precision);
@@ -359,6 +379,8 @@ struct Asked<'a> {
     compared: bool,
     /// Its words that are not terms, for aspect cues.
     ignored: &'a [String],
+    /// True if it names another topic and none of the pack's subjects.
+    elsewhere: bool,
 }
 
 fn score_entry(index: &Index, entry: usize, asked: &Asked) -> Option<Candidate> {
@@ -367,6 +389,7 @@ fn score_entry(index: &Index, entry: usize, asked: &Asked) -> Option<Candidate> 
         total,
         compared,
         ignored,
+        elsewhere,
     } = *asked;
     let e = &index.entries[entry];
     if is_negative(index, e, terms) {
@@ -381,7 +404,7 @@ fn score_entry(index: &Index, entry: usize, asked: &Asked) -> Option<Candidate> 
         (true, _) if compared => NOT_THE_COMPARISON,
         (_, false) => UNNAMED_SUBJECTS,
         _ => 1.0,
-    };
+    } * if elsewhere { OTHER_TOPIC } else { 1.0 };
     let confidence = |coverage: f32, precision: f32| {
         factor * coverage * (1.0 - PRECISION_SHARE + PRECISION_SHARE * precision)
     };
@@ -423,6 +446,7 @@ fn score_entry(index: &Index, entry: usize, asked: &Asked) -> Option<Candidate> 
         coverage: whole / total,
         precision: whole_precision,
         phrase: whole_phrase,
+        factor,
     };
     let mut order: Vec<usize> = (0..aspects.len()).collect();
     order.sort_by(|&a, &b| evidence[b].total_cmp(&evidence[a]));
@@ -452,6 +476,7 @@ fn score_entry(index: &Index, entry: usize, asked: &Asked) -> Option<Candidate> 
                 coverage: covered / total,
                 precision,
                 phrase,
+                factor,
             };
         }
     }

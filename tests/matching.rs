@@ -200,6 +200,8 @@ fn confidence_is_a_share() {
 }
 
 const DRINKS_PACK: &str = r#"
+other_topics = ["cocoa"]
+
 [[entry]]
 id = "tea-vs-coffee"
 question = "Tea or coffee?"
@@ -287,6 +289,14 @@ fn comparison_questions_on_a_small_pack() {
         ("how do i brew coffee", Answered, "coffee-brewing", "-"),
         // One word of a long phrasing explains a one-word question fully, and says little.
         ("meeting", Suggested, "-", "-"),
+        // Another topic, and none of the pack's subjects: about something else.
+        ("how do i brew cocoa", None, "-", "-"),
+        (
+            "how do i brew coffee with cocoa",
+            Answered,
+            "coffee-brewing",
+            "-",
+        ),
         // "set up" and "setup" are one word.
         ("coffee grinder setup", Answered, "coffee-brewing", "-"),
     ];

@@ -27,6 +27,9 @@ pub struct Knowledge {
     pub entries: Vec<Entry>,
     /// Word people type -> word(s) the knowledge uses.
     pub synonyms: BTreeMap<String, String>,
+    /// Lowercase names of what the pack does not cover ("react", "java"): a question naming
+    /// one, and none of the pack's subjects, is about something else.
+    pub other_topics: Vec<String>,
 }
 
 /// One question and its answer, or one comparison with its aspects.

@@ -29,6 +29,7 @@ type S = Spanned<String>;
 #[derive(Default)]
 struct RawFile {
     synonyms: BTreeMap<S, S>,
+    other_topics: Vec<S>,
     entry: Vec<Spanned<RawEntry>>,
 }
 
@@ -307,6 +308,19 @@ fn read_file(path: &Path, source: &str, problems: &mut Vec<Problem>) -> RawFile 
                     Err(e) => problems.push(toml_problem(path, source, &e)),
                 }
             }
+            ("other_topics", DeValue::Array(items)) => {
+                // The deserializer reads tables: read the list as the table holding it.
+                #[derive(Deserialize)]
+                struct Holder {
+                    other_topics: Vec<S>,
+                }
+                let mut table = DeTable::new();
+                table.insert(key.clone(), Spanned::new(span.clone(), DeValue::Array(items)));
+                match Holder::deserialize(Deserializer::from(Spanned::new(span, table))) {
+                    Ok(holder) => raw.other_topics = holder.other_topics,
+                    Err(e) => problems.push(toml_problem(path, source, &e)),
+                }
+            }
             ("entry", DeValue::Array(items)) => {
                 for item in items {
                     let span = item.span();
@@ -320,17 +334,17 @@ fn read_file(path: &Path, source: &str, problems: &mut Vec<Problem>) -> RawFile 
                     }
                 }
             }
-            (name @ ("synonyms" | "entry"), _) => problems.push(Problem::at(
+            (name @ ("synonyms" | "entry" | "other_topics"), _) => problems.push(Problem::at(
                 path,
                 source,
                 span.start,
-                format!("`{name}` has the wrong shape: write [synonyms] as a table and entries as [[entry]]"),
+                format!("`{name}` has the wrong shape: write [synonyms] as a table, other_topics as a list of words and entries as [[entry]]"),
             )),
             (other, _) => problems.push(Problem::at(
                 path,
                 source,
                 key.span().start,
-                format!("unknown top-level key `{other}`; a knowledge file holds [synonyms] and [[entry]] tables"),
+                format!("unknown top-level key `{other}`; a knowledge file holds [synonyms], other_topics and [[entry]] tables"),
             )),
         }
     }
@@ -348,6 +362,7 @@ where
     let mut knowledge = Knowledge::default();
     let mut ids: HashMap<String, Seen> = HashMap::new();
     let mut synonym_seen: HashMap<String, Seen> = HashMap::new();
+    let mut other_topic_spans: Vec<(String, PathBuf, usize)> = Vec::new();
     for (path, source) in sources {
         let (path, source) = (path.as_ref(), source.as_ref());
         let raw = read_file(path, source, &mut problems);
@@ -392,6 +407,21 @@ where
             );
             knowledge.synonyms.insert(key, value);
         }
+        for word in &raw.other_topics {
+            let folded = word.get_ref().trim().to_lowercase();
+            if crate::text::words(&folded).count() != 1 {
+                checker.report(
+                    word,
+                    format!(
+                        "other topic {:?} must be one word (a name people type, like \"react\")",
+                        word.get_ref()
+                    ),
+                );
+            } else if !knowledge.other_topics.contains(&folded) {
+                other_topic_spans.push((folded.clone(), path.to_path_buf(), line_of(source, word)));
+                knowledge.other_topics.push(folded);
+            }
+        }
         for raw_entry in &raw.entry {
             let entry = checker.entry(raw_entry);
             let id_span = &raw_entry.get_ref().id;
@@ -419,6 +449,7 @@ where
         problems.extend(checker.problems);
     }
     check_shared_aspects(&knowledge, &mut problems);
+    check_other_topics(&knowledge, &other_topic_spans, &mut problems);
     problems.sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
     if problems.is_empty() {
         // Loaded once and kept: give back what the vector grew into (a quarter, on average).
@@ -426,6 +457,37 @@ where
         Ok(knowledge)
     } else {
         Err(Problems(problems))
+    }
+}
+
+/// The 1-based line a value starts on.
+fn line_of(source: &str, value: &S) -> usize {
+    crate::problem::line_column(source, value.span().start).0
+}
+
+/// An other topic that is also a comparison's subject would turn away every question about it.
+fn check_other_topics(
+    knowledge: &Knowledge,
+    spans: &[(String, PathBuf, usize)],
+    problems: &mut Vec<Problem>,
+) {
+    for (word, path, line) in spans {
+        let subject = knowledge.entries.iter().find(|e| {
+            e.subjects
+                .iter()
+                .any(|s| crate::text::words(s).any(|w| w == *word))
+        });
+        if let Some(e) = subject {
+            problems.push(Problem {
+                path: path.clone(),
+                line: *line,
+                column: 1,
+                message: format!(
+                    "other topic {word:?} is a subject of {:?}; remove it from other_topics",
+                    e.id
+                ),
+            });
+        }
     }
 }
 
@@ -493,6 +555,11 @@ answer = "A web framework."
         assert_eq!(e.origin.line, 5);
         assert_eq!(e.aspects[0].texts, ["Steeper.", "Gentler."]);
         assert_eq!(k.synonyms["noob"], "beginner");
+        let others = load(&format!(
+            "other_topics = [\"React\", \" vue \", \"react\"]\n{GOOD}"
+        ))
+        .unwrap();
+        assert_eq!(others.other_topics, ["react", "vue"]);
         let two = load(&GOOD.replace("noob = ", "\"total noob\" = ")).unwrap();
         assert_eq!(two.synonyms["total noob"], "beginner");
         assert_eq!(e.title(), "Django vs Flask");
@@ -515,6 +582,9 @@ answer = "A web framework."
             ("noob = \"beginner\"", "noob = \"beginner\"\nnoob = \"x\"", "4:1", "duplicate key"),
             ("noob = \"beginner\"", "two words = \"beginner\"", "3:5", ""),
             ("noob = \"beginner\"", "\"one two three\" = \"beginner\"", "3:1", "one or two words"),
+            ("[synonyms]", "other_topics = [\"react\", \"ruby on rails\"]\n[synonyms]", "2:26", "must be one word"),
+            ("[synonyms]", "other_topics = \"react\"\n[synonyms]", "2:16", "wrong shape"),
+            ("[synonyms]", "other_topics = [\"Flask\"]\n[synonyms]", "2:1", "subject of \"django-vs-flask\""),
             ("keywords = [\"beginner\", \"learn\"]", "keywords = \"beginner\"", "16:12", "invalid type"),
             ("subjects = [\"Django\", \"Flask\"]", "subjects = [\"Django\"]", "9:13", "at least two subjects"),
         ];
