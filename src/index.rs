@@ -190,8 +190,6 @@ pub struct Index {
     /// Per entry, in knowledge order.
     pub entries: Vec<EntryTerms>,
     unknown_weight: f32,
-    /// True if some aspect has cues, so questions' ignored words are worth reading.
-    cues: bool,
     /// The pack's other topics, as folded words and as stems.
     other_topics: HashSet<String>,
     /// Every comparison's subject terms: naming one keeps a question on topic.
@@ -247,7 +245,6 @@ impl Index {
             deletions: Vec::new(),
             entries: Vec::with_capacity(knowledge.entries.len()),
             unknown_weight: 0.0,
-            cues: false,
             other_topics: HashSet::new(),
             subjects: HashSet::new(),
         };
@@ -300,7 +297,6 @@ impl Index {
                     }
                     add(&mut aspect_terms, ids, weight::KEYWORD);
                 }
-                index.cues |= !cues.is_empty();
                 if let Some(summary) = &aspect.summary {
                     let ids = index.intern_all(summary);
                     add(&mut aspect_terms, &ids, weight::SUMMARY);
@@ -438,11 +434,6 @@ impl Index {
     /// topic whatever other topic it names ("django with a react frontend").
     pub fn is_subject(&self, id: TermId) -> bool {
         self.subjects.contains(&id)
-    }
-
-    /// True if some aspect lists a cue word (see [`AspectTerms::cues`]).
-    pub fn has_cues(&self) -> bool {
-        self.cues
     }
 
     /// How many distinct terms the knowledge uses.

@@ -10,6 +10,7 @@
 
 use crate::config::Matching;
 use crate::index::{weight, EntryTerms, Index, Source, TermId, TermWeights};
+use crate::text::Term;
 
 /// Only this many entries (ranked by coverage) are scored in full.
 const SHORTLIST: usize = 16;
@@ -131,7 +132,8 @@ impl Decision {
 
 /// Matches `question` against `index`, deciding by `thresholds`.
 pub fn decide(index: &Index, thresholds: &Matching, question: &str) -> Decision {
-    let terms = query_terms(index, question);
+    let analysis = index.analyzer.analyze(question);
+    let terms = query_terms(index, analysis.terms);
     let total: f32 = terms.iter().map(|t| t.weight).sum();
     let on_topic = terms
         .iter()
@@ -152,16 +154,12 @@ pub fn decide(index: &Index, thresholds: &Matching, question: &str) -> Decision 
                 .count();
             named >= 2
         });
-        let ignored = if index.has_cues() {
-            index.analyzer.ignored(question)
-        } else {
-            Vec::new()
-        };
+
         let asked = Asked {
             terms: &terms,
             total,
             compared,
-            ignored: &ignored,
+            ignored: &analysis.ignored,
             elsewhere: elsewhere.is_some(),
         };
         shortlist
@@ -205,11 +203,9 @@ pub fn decide(index: &Index, thresholds: &Matching, question: &str) -> Decision 
 }
 
 /// The question's terms with their vocabulary matches and weights.
-fn query_terms(index: &Index, question: &str) -> Vec<QueryTerm> {
+fn query_terms(index: &Index, terms: Vec<Term>) -> Vec<QueryTerm> {
     let mut unknown_scale = 1.0;
-    index
-        .analyzer
-        .terms(question)
+    terms
         .into_iter()
         .map(|t| {
             let found = index.lookup(&t);
@@ -504,7 +500,7 @@ mod tests {
     #[test]
     fn shortlist_cuts_ties_in_knowledge_order_and_leaves_no_trace() {
         let (small, large) = (index(3), index(40));
-        let terms = query_terms(&large, "configure widget");
+        let terms = query_terms(&large, large.analyzer.terms("configure widget"));
         let total: f32 = terms.iter().map(|t| t.weight).sum();
         // Forty entries score the same: the first sixteen are kept, whatever the hash order.
         let want: Vec<usize> = (0..SHORTLIST).collect();
@@ -513,7 +509,7 @@ mod tests {
         assert_eq!(got, want);
         // The scratch scores are reset: the same question gives the same shortlist after
         // questions on another index, of another size, on the same thread.
-        let small_terms = query_terms(&small, "widget gadget1");
+        let small_terms = query_terms(&small, small.analyzer.terms("widget gadget1"));
         let small_total: f32 = small_terms.iter().map(|t| t.weight).sum();
         let before = shortlist(&small, &small_terms, small_total);
         let _ = shortlist(&large, &terms, total);
@@ -526,7 +522,7 @@ mod tests {
     #[test]
     fn each_further_unknown_word_weighs_less() {
         let index = index(3);
-        let terms = query_terms(&index, "widget zorp blick quux");
+        let terms = query_terms(&index, index.analyzer.terms("widget zorp blick quux"));
         let w = index.unknown_weight();
         let weights: Vec<f32> = terms.iter().map(|t| t.weight).collect();
         let widget = index.idf(terms[0].term.unwrap());
@@ -549,7 +545,7 @@ mod tests {
         let k = Knowledge::from_sources(&[(PathBuf::from("k.toml"), text.into())]).unwrap();
         let index = Index::build(&k);
         let weight = |question: &str, word: &str| {
-            let terms = query_terms(&index, question);
+            let terms = query_terms(&index, index.analyzer.terms(question));
             let id = index.lookup(&index.analyzer.terms(word)[0]).term.unwrap();
             own_weight(&index, &index.entries[0], id, &terms)
         };

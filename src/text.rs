@@ -21,6 +21,9 @@ pub const MAX_INPUT_CHARS: usize = 4_000;
 /// At most this many distinct terms are kept from one text: bounds matching time.
 pub const MAX_TERMS: usize = 32;
 
+/// At most this many ignored words are kept for aspect cues.
+pub const MAX_IGNORED: usize = 32;
+
 /// Words longer than this are not words (hashes, base64, keyboard mashing) and are skipped.
 const MAX_WORD_CHARS: usize = 40;
 
@@ -86,14 +89,20 @@ const COMPOUNDS: &[(&str, &str, &str)] = &[
     ("work", "flow", "workflow"),
 ];
 
+/// True for folded words that say nothing about the topic (see [`Analyzer::is_stopword`],
+/// the fast way for many words).
+pub fn is_stopword(word: &str) -> bool {
+    STOPWORDS.contains(&word)
+}
+
 /// Turns text into terms. Built once per knowledge base (it holds the pack's synonyms).
 pub struct Analyzer {
     stemmer: Stemmer,
     stopwords: std::collections::HashSet<&'static str>,
     /// Stemmed word, or two stemmed words joined by a space -> stemmed replacement terms.
     synonyms: HashMap<String, Vec<String>>,
-    /// True if some synonym is two words, so pairs of words are worth looking up.
-    pairs: bool,
+    /// The first stems of the two-word synonyms: only after one is the next word read.
+    pair_heads: std::collections::HashSet<String>,
 }
 
 impl std::fmt::Debug for Analyzer {
@@ -114,7 +123,7 @@ impl Analyzer {
             stemmer: Stemmer::create(Algorithm::English),
             stopwords: STOPWORDS.iter().copied().collect(),
             synonyms: HashMap::new(),
-            pairs: false,
+            pair_heads: std::collections::HashSet::new(),
         };
         let mut table = HashMap::new();
         for (from, to) in synonyms {
@@ -127,7 +136,9 @@ impl Analyzer {
                 .map(|w| analyzer.stem(&w))
                 .collect();
             if !value.is_empty() {
-                analyzer.pairs |= key.len() == 2;
+                if let [head, _] = key.as_slice() {
+                    analyzer.pair_heads.insert(head.clone());
+                }
                 table.insert(key.join(" "), value);
             }
         }
@@ -140,23 +151,20 @@ impl Analyzer {
         self.stopwords.contains(word)
     }
 
-    /// The words of `text` that [`Analyzer::terms`] ignores, as folded words, in order: what
-    /// aspect cues ("when") are looked up in.
-    pub fn ignored(&self, text: &str) -> Vec<String> {
-        words(&strip_noise(text))
-            .filter(|w| self.is_stopword(w))
-            .collect()
-    }
-
     /// The stem of one folded word.
     pub fn stem(&self, word: &str) -> String {
         self.stemmer.stem(word).into_owned()
     }
 
-    /// The terms of `text`, in order of first appearance, without repeats, at most
-    /// [`MAX_TERMS`]. Each comes with the surface word it was made from (for explanations).
+    /// The terms of `text`: see [`Analysis::terms`].
     pub fn terms(&self, text: &str) -> Vec<Term> {
+        self.analyze(text).terms
+    }
+
+    /// The terms of `text` and the words it ignored, in one pass.
+    pub fn analyze(&self, text: &str) -> Analysis {
         let mut out: Vec<Term> = Vec::new();
+        let mut ignored: Vec<String> = Vec::new();
         let prose = strip_noise(text);
         let mut words = words(&prose).peekable();
         while let Some(mut word) = words.next() {
@@ -167,9 +175,16 @@ impl Analyzer {
                     words.next();
                 }
             }
+            if self.is_stopword(&word) {
+                if ignored.len() < MAX_IGNORED && !ignored.contains(&word) {
+                    ignored.push(word);
+                }
+                continue;
+            }
+            let stem = self.stem(&word);
             let pair = match words.peek() {
-                Some(next) if self.pairs => {
-                    let key = format!("{} {}", self.stem(&word), self.stem(next));
+                Some(next) if self.pair_heads.contains(&stem) => {
+                    let key = format!("{stem} {}", self.stem(next));
                     self.synonyms.get(&key).map(|stems| (next.clone(), stems))
                 }
                 _ => None,
@@ -180,14 +195,10 @@ impl Analyzer {
                     word = format!("{word} {next}");
                     (stems.clone(), true)
                 }
-                None if self.is_stopword(&word) => continue,
-                None => {
-                    let stem = self.stem(&word);
-                    match self.synonyms.get(&stem) {
-                        Some(stems) => (stems.clone(), true),
-                        None => (vec![stem], false),
-                    }
-                }
+                None => match self.synonyms.get(&stem) {
+                    Some(stems) => (stems.clone(), true),
+                    None => (vec![stem], false),
+                },
             };
             for stem in stems {
                 if !out.iter().any(|t| t.stem == stem) {
@@ -203,8 +214,22 @@ impl Analyzer {
                 break;
             }
         }
-        out
+        Analysis {
+            terms: out,
+            ignored,
+        }
     }
+}
+
+/// What [`Analyzer::analyze`] makes of a text.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Analysis {
+    /// The terms, in order of first appearance, without repeats, at most [`MAX_TERMS`].
+    /// Each comes with the surface word it was made from (for explanations).
+    pub terms: Vec<Term>,
+    /// The distinct words it ignored (stopwords, folded), in order, at most
+    /// [`MAX_IGNORED`]: what aspect cues ("when") are looked up in.
+    pub ignored: Vec<String>,
 }
 
 /// One analysed term of a text.
@@ -396,7 +421,9 @@ mod tests {
     fn ignored_words_are_the_rest() {
         let analyzer = Analyzer::new(std::iter::empty());
         assert_eq!(
-            analyzer.ignored("When would you pick `code` Flask?"),
+            analyzer
+                .analyze("When would you, you pick `code` Flask?")
+                .ignored,
             ["when", "would", "you", "pick"]
         );
     }

@@ -386,6 +386,17 @@ where
                 );
                 continue;
             }
+            let words: Vec<String> = crate::text::words(&key).collect();
+            if words.len() == 2 && crate::text::is_stopword(&words[0]) {
+                checker.report(
+                    from,
+                    format!(
+                        "two-word synonym {:?} starts with a word qabot ignores; start it with the word that matters",
+                        from.get_ref()
+                    ),
+                );
+                continue;
+            }
             let line = crate::problem::line_column(source, from.span().start).0;
             if let Some(first) = synonym_seen.get(&key) {
                 checker.report(
@@ -582,6 +593,7 @@ answer = "A web framework."
             ("noob = \"beginner\"", "noob = \"beginner\"\nnoob = \"x\"", "4:1", "duplicate key"),
             ("noob = \"beginner\"", "two words = \"beginner\"", "3:5", ""),
             ("noob = \"beginner\"", "\"one two three\" = \"beginner\"", "3:1", "one or two words"),
+            ("noob = \"beginner\"", "\"the noob\" = \"beginner\"", "3:1", "starts with a word qabot ignores"),
             ("[synonyms]", "other_topics = [\"react\", \"ruby on rails\"]\n[synonyms]", "2:26", "must be one word"),
             ("[synonyms]", "other_topics = \"react\"\n[synonyms]", "2:16", "wrong shape"),
             ("[synonyms]", "other_topics = [\"Flask\"]\n[synonyms]", "2:1", "subject of \"django-vs-flask\""),
