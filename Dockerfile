@@ -8,7 +8,7 @@ FROM rust:1-slim-bookworm AS builder
 WORKDIR /src
 # The manifest and lock first, so dependency builds are cached until they change.
 COPY Cargo.toml Cargo.lock ./
-# Cargo reads every target the manifest names (the bench) before building the binary.
+# Cargo reads every target the manifest names (the benches) before building the binary.
 COPY benches ./benches
 COPY src ./src
 # Not stripped: the release profile keeps line tables so panics have useful backtraces.

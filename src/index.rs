@@ -39,6 +39,11 @@ pub enum Source {
     AspectTitle(usize),
 }
 
+/// A word found only in alternates, the pack's free-form phrasings, is part of how people
+/// talk ("find", "live", "feature") more than of what an entry is about: its weight is this
+/// share of its rarity, so it neither makes nor breaks a match on its own.
+const ALTERNATES_ONLY: f32 = 0.6;
+
 /// The field weights a posting can carry: a posting packs its weight's rank in two bits
 /// beside the entry's number, half the memory of an `(entry, weight)` pair.
 const POSTING_WEIGHTS: [f32; 4] = [0.0, weight::SUMMARY, weight::KEYWORD, weight::QUESTION];
@@ -194,6 +199,8 @@ pub struct Index {
     other_topics: HashSet<String>,
     /// Every comparison's subject terms: naming one keeps a question on topic.
     subjects: HashSet<TermId>,
+    /// While building: per term, whether a question, keyword, subject or aspect uses it.
+    strong: Vec<bool>,
 }
 
 /// A fixed-seed hasher for the deletion keys: the index stores only their hashes.
@@ -247,6 +254,7 @@ impl Index {
             unknown_weight: 0.0,
             other_topics: HashSet::new(),
             subjects: HashSet::new(),
+            strong: Vec::new(),
         };
         for word in &knowledge.other_topics {
             index.other_topics.insert(index.analyzer.stem(word));
@@ -264,19 +272,24 @@ impl Index {
                     }
                 }
             };
-            for text in std::iter::once(entry.question.as_str()).chain(&entry.alternates) {
+            let ids = b.phrase(&mut index, &entry.question);
+            add(&mut own, ids, weight::QUESTION);
+            index.mark_strong(ids);
+            for text in &entry.alternates {
                 let ids = b.phrase(&mut index, text);
                 add(&mut own, ids, weight::QUESTION);
             }
             for kw in &entry.keywords {
                 let ids = b.phrase(&mut index, kw);
                 add(&mut own, ids, weight::KEYWORD);
+                index.mark_strong(ids);
             }
             let own_phrases = b.ends.len() as u32;
             let mut subjects = Vec::new();
             for subject in &entry.subjects {
                 let ids = index.intern_all(subject);
                 add(&mut own, &ids, weight::QUESTION);
+                index.mark_strong(&ids);
                 index.subjects.extend(ids.iter().copied());
                 subjects.extend(ids);
             }
@@ -286,6 +299,7 @@ impl Index {
                 let first = b.ends.len() as u32;
                 let ids = b.phrase(&mut index, &aspect.title);
                 add(&mut aspect_terms, ids, weight::KEYWORD);
+                index.mark_strong(ids);
                 let mut cues = Vec::new();
                 for kw in &aspect.keywords {
                     let ids = b.phrase(&mut index, kw);
@@ -296,10 +310,12 @@ impl Index {
                         }
                     }
                     add(&mut aspect_terms, ids, weight::KEYWORD);
+                    index.mark_strong(ids);
                 }
                 if let Some(summary) = &aspect.summary {
                     let ids = index.intern_all(summary);
                     add(&mut aspect_terms, &ids, weight::SUMMARY);
+                    index.mark_strong(&ids);
                 }
                 aspect_terms.retain(|(t, _)| !subjects.contains(t));
                 aspects.push(AspectTerms {
@@ -347,8 +363,17 @@ impl Index {
         index.idf = index
             .postings
             .iter()
-            .map(|p| (1.0 + n / p.len().max(1) as f32).ln())
+            .zip(&index.strong)
+            .map(|(p, &strong)| {
+                let idf = (1.0 + n / p.len().max(1) as f32).ln();
+                if strong {
+                    idf
+                } else {
+                    ALTERNATES_ONLY * idf
+                }
+            })
             .collect();
+        index.strong = Vec::new();
         // A word the knowledge never uses weighs like a fairly rare one: it is part of what
         // the question is about, and nothing here explains it.
         index.unknown_weight = 0.7 * (1.0 + n).ln();
@@ -365,6 +390,12 @@ impl Index {
         keys.shrink_to_fit();
         index.deletions = keys;
         index
+    }
+
+    fn mark_strong(&mut self, ids: &[TermId]) {
+        for &id in ids {
+            self.strong[id as usize] = true;
+        }
     }
 
     fn intern_all(&mut self, text: &str) -> Vec<TermId> {
@@ -395,6 +426,7 @@ impl Index {
         self.ids.insert(stem.to_string(), id);
         self.words.push(stem.to_string());
         self.postings.push(Vec::new());
+        self.strong.push(false);
         id
     }
 
@@ -642,6 +674,19 @@ text.Flask = "x"
                 .collect();
             assert_eq!(deletion_keys(word).collect::<Vec<_>>(), want, "{word}");
         }
+    }
+
+    #[test]
+    fn words_only_in_alternates_weigh_less() {
+        let text =
+            "[[entry]]\nid = \"a\"\nquestion = \"Orm?\"\nalternates = [\"Can I find it?\"]\n\
+                    answer = \"x\"\n[[entry]]\nid = \"b\"\nquestion = \"Admin?\"\n\
+                    keywords = [\"panel\"]\nanswer = \"x\"\n";
+        let k = Knowledge::from_sources(&[(PathBuf::from("k.toml"), text.into())]).unwrap();
+        let index = Index::build(&k);
+        let idf = |w: &str| index.idf(index.lookup(&index.analyzer.terms(w)[0]).term.unwrap());
+        assert_eq!(idf("orm"), idf("panel"), "same rarity, both strong");
+        assert_eq!(idf("find"), ALTERNATES_ONLY * idf("orm"));
     }
 
     #[test]
