@@ -154,7 +154,6 @@ pub fn decide(index: &Index, thresholds: &Matching, question: &str) -> Decision 
                 .count();
             named >= 2
         });
-
         let asked = Asked {
             terms: &terms,
             total,
@@ -365,7 +364,6 @@ fn is_negative(index: &Index, entry: &EntryTerms, terms: &[QueryTerm]) -> bool {
     })
 }
 
-/// The entry's best candidate (the whole entry or one aspect), or none if it is ruled out.
 /// What a question brings to the scoring of each candidate entry.
 struct Asked<'a> {
     terms: &'a [QueryTerm],
@@ -379,6 +377,7 @@ struct Asked<'a> {
     elsewhere: bool,
 }
 
+/// The entry's best candidate (the whole entry or one aspect), or none if it is ruled out.
 fn score_entry(index: &Index, entry: usize, asked: &Asked) -> Option<Candidate> {
     let Asked {
         terms,
@@ -409,11 +408,14 @@ fn score_entry(index: &Index, entry: usize, asked: &Asked) -> Option<Candidate> 
     let mut evidence: Vec<f32> = vec![0.0; aspects.len()];
     let mut loose = 0.0;
     let mut whole = 0.0;
-    for t in terms {
+    // Per term, the weight of the entry's own field holding it (0 for unknown words).
+    let mut owns: Vec<f32> = vec![0.0; terms.len()];
+    for (t, own_slot) in terms.iter().zip(&mut owns) {
         // A word the knowledge does not know is no evidence for or against an aspect (it
         // already lowers the coverage).
         let Some(id) = t.term else { continue };
         let own = own_weight(index, e, id, terms);
+        *own_slot = own;
         let mut via_aspect: f32 = 0.0;
         for (a, aspect) in aspects.iter().enumerate() {
             let w = weight_in(&aspect.terms, id);
@@ -453,9 +455,9 @@ fn score_entry(index: &Index, entry: usize, asked: &Asked) -> Option<Candidate> 
             let aspect_terms = &aspects[top].terms;
             let covered: f32 = terms
                 .iter()
-                .filter_map(|t| {
+                .zip(&owns)
+                .filter_map(|(t, own)| {
                     let id = t.term?;
-                    let own = own_weight(index, e, id, terms);
                     Some(t.weight * t.similarity * own.max(weight_in(aspect_terms, id)))
                 })
                 .sum();
