@@ -86,6 +86,7 @@ const COMPOUNDS: &[(&str, &str, &str)] = &[
     ("start", "up", "startup"),
     ("roll", "back", "rollback"),
     ("look", "up", "lookup"),
+    ("pick", "up", "pickup"),
     ("work", "flow", "workflow"),
 ];
 

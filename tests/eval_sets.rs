@@ -10,7 +10,7 @@ use qabot::{eval, Engine};
 /// (set, least share of on-topic questions answered exactly, least share of off-topic ones
 /// left unanswered). Raise a floor when matching improves; never lower one to make a change
 /// pass without saying why in its commit.
-const FLOORS: &[(&str, f64, f64)] = &[("tuning.tsv", 0.96, 0.98), ("blind.tsv", 0.90, 0.99)];
+const FLOORS: &[(&str, f64, f64)] = &[("tuning.tsv", 0.96, 0.98), ("blind.tsv", 0.91, 0.99)];
 
 #[test]
 fn the_shipped_pack_keeps_its_level_on_every_set() {
