@@ -209,3 +209,40 @@ fn misses_groups_similar_questions_most_frequent_first() {
         .expect("then the single one");
     assert!(first < second, "{text}");
 }
+
+#[test]
+fn ask_stops_quietly_when_the_reader_goes_away() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_qabot"))
+        .args(["ask", "--json"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("qabot runs");
+    // Far more answers than a pipe holds, as `qabot ask < questions.txt | head` would see.
+    let questions = "django or flask?\n".repeat(5_000);
+    let mut input = child.stdin.take().expect("stdin is piped");
+    let writer = std::thread::spawn(move || {
+        let _ = input.write_all(questions.as_bytes());
+    });
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().expect("stdout is piped"))
+        .read_line(&mut first)
+        .expect("one answer");
+    assert!(first.contains("\"entry\":\"django-vs-flask\""), "{first}");
+    // The reader (dropped above) is gone: qabot's next write fails with a broken pipe.
+    let status = child.wait().expect("qabot finishes");
+    let _ = writer.join();
+    let mut errors = String::new();
+    child
+        .stderr
+        .take()
+        .expect("stderr is piped")
+        .read_to_string(&mut errors)
+        .expect("stderr reads");
+    assert!(status.success(), "{status}: {errors}");
+    assert_eq!(errors, "");
+}
