@@ -333,10 +333,7 @@ impl Index {
             let mut all = own;
             for aspect in &aspects {
                 for &(t, w) in aspect.terms.iter() {
-                    match all.iter_mut().find(|(id, _)| *id == t) {
-                        Some(slot) => slot.1 = slot.1.max(w),
-                        None => all.push((t, w)),
-                    }
+                    add(&mut all, &[t], w);
                 }
             }
             for (t, w) in all {
