@@ -74,6 +74,14 @@ pub struct Matching {
     pub margin: f32,
     /// How many "did you mean" choices at most.
     pub max_suggestions: usize,
+    /// Match by meaning too, with the sentence model in `model` (false: words only).
+    pub semantic: bool,
+    /// A sentence-transformers folder (BERT family): `model.safetensors`, `config.json`,
+    /// `tokenizer.json`.
+    pub model: PathBuf,
+    /// Where phrasing vectors are kept between runs, one file per knowledge folder, so a
+    /// restart embeds only what changed. `""`: no cache.
+    pub cache_dir: PathBuf,
 }
 
 impl Default for Matching {
@@ -83,6 +91,9 @@ impl Default for Matching {
             suggest_threshold: 0.3,
             margin: 0.08,
             max_suggestions: 3,
+            semantic: true,
+            model: PathBuf::from("models/all-MiniLM-L6-v2"),
+            cache_dir: PathBuf::from("data/embeddings"),
         }
     }
 }
@@ -248,6 +259,9 @@ mod tests {
             "suggest_threshold",
             "margin",
             "max_suggestions",
+            "semantic",
+            "model",
+            "cache_dir",
             "token_file",
             "api_proxy",
             "application_id",

@@ -3,15 +3,20 @@
 //! This is the one code path from a question to a reply: the CLI, the Discord adapter and the
 //! evaluation all call [`Engine::ask`], so what a terminal prints is what Discord users get.
 //! An engine is immutable; reloading builds a new one and swaps it in whole.
+//!
+//! A question goes through named stages: the lexical [`matcher::rank`], the semantic
+//! [`Semantic::closeness`] read through the pack's calibration and merged by
+//! [`crate::fuse`], then [`matcher::settle`] into answer, suggestion or silence.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::config::Matching;
 use crate::index::Index;
 use crate::knowledge::Knowledge;
 use crate::matcher::{self, Decision};
-use crate::problem::Problems;
+use crate::problem::{Problem, Problems};
 use crate::reply::{self, Reply};
+use crate::semantic::{Loaded, Semantic};
 
 /// Knowledge ready to answer.
 #[derive(Debug)]
@@ -19,6 +24,7 @@ pub struct Engine {
     knowledge: Knowledge,
     index: Index,
     matching: Matching,
+    semantic: Option<Semantic>,
 }
 
 /// A question's decision and the reply built from it.
@@ -72,19 +78,50 @@ fn round(x: f32) -> f64 {
 }
 
 impl Engine {
-    /// Indexes `knowledge` for answering with `matching` thresholds.
+    /// Indexes `knowledge` for answering with `matching` thresholds, by words alone
+    /// (whatever `matching.semantic` says): no model, nothing read from disk.
     pub fn new(knowledge: Knowledge, matching: Matching) -> Engine {
         let index = Index::build(&knowledge);
         Engine {
             knowledge,
             index,
             matching,
+            semantic: None,
         }
     }
 
-    /// Loads and indexes a knowledge folder.
+    /// Loads and indexes a knowledge folder, with semantic matching if `matching` says so.
     pub fn load(dir: &Path, matching: Matching) -> Result<Engine, Problems> {
-        Ok(Engine::new(Knowledge::load_dir(dir)?, matching))
+        let knowledge = Knowledge::load_dir(dir)?;
+        Engine::build(knowledge, matching, dir, &mut |_, _| {}).map(|(engine, _)| engine)
+    }
+
+    /// Indexes `knowledge` (loaded from `dir`) and, if `matching.semantic`, embeds its
+    /// phrasings through the cache for `dir`, telling `progress(done, total)` about texts
+    /// being embedded. Also returns what the semantic side loaded, if it is on.
+    pub fn build(
+        knowledge: Knowledge,
+        matching: Matching,
+        dir: &Path,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<(Engine, Option<Loaded>), Problems> {
+        let mut engine = Engine::new(knowledge, matching);
+        if !engine.matching.semantic {
+            return Ok((engine, None));
+        }
+        let problem = |e: crate::embed::ModelError| {
+            Problems(vec![Problem::file(
+                &engine.matching.model,
+                format!("{e} (set `[matching] semantic = false` to match by words only)"),
+            )])
+        };
+        let model = crate::embed::shared(&engine.matching.model).map_err(problem)?;
+        let cache = cache_file(&engine.matching.cache_dir, dir);
+        let (semantic, loaded) =
+            Semantic::build(&engine.knowledge, model, cache.as_deref(), progress)
+                .map_err(problem)?;
+        engine.semantic = Some(semantic);
+        Ok((engine, Some(loaded)))
     }
 
     /// Decides what to do with `question` and builds the reply.
@@ -96,7 +133,22 @@ impl Engine {
 
     /// Only the decision, without building a reply.
     pub fn decide(&self, question: &str) -> Decision {
-        matcher::decide(&self.index, &self.matching, question)
+        let mut ranking = matcher::rank(&self.index, question);
+        let Some(semantic) = &self.semantic else {
+            return matcher::settle(ranking, &self.matching, true);
+        };
+        match semantic.embed_question(question) {
+            Ok(q) => {
+                let closeness = semantic.closeness(&q);
+                crate::fuse::fuse(&mut ranking, &closeness, semantic.calibration());
+                matcher::settle(ranking, &self.matching, false)
+            }
+            // The model failing on one question must not silence the bot: words still work.
+            Err(e) => {
+                tracing::warn!("semantic matching failed, answering by words: {e}");
+                matcher::settle(ranking, &self.matching, true)
+            }
+        }
     }
 
     /// The full answer for an entry id and optional aspect id (buttons, slash commands).
@@ -128,4 +180,24 @@ impl Engine {
     pub fn matching(&self) -> &Matching {
         &self.matching
     }
+
+    /// The semantic side, when it is on.
+    pub fn semantic(&self) -> Option<&Semantic> {
+        self.semantic.as_ref()
+    }
+}
+
+/// The cache file for the knowledge in `dir`, under `cache_dir` (`""`: none): named for the
+/// folder and a hash of its full path, so two packs never share (and prune) one file.
+fn cache_file(cache_dir: &Path, dir: &Path) -> Option<PathBuf> {
+    if cache_dir.as_os_str().is_empty() {
+        return None;
+    }
+    let full = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    let name = full
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let hash = crate::embed::fnv(full.to_string_lossy().as_bytes());
+    Some(cache_dir.join(format!("{name}-{:08x}.bin", hash as u32)))
 }

@@ -3,7 +3,9 @@
 //! The file has one case a line: `question<TAB>entry<TAB>aspect`, with `-` for "no aspect"
 //! and an entry of `-` for an off-topic question that must not be answered; `#` starts a
 //! comment. Two figures come out: the share of on-topic questions answered with exactly the
-//! expected entry and aspect, and the share of off-topic ones not answered.
+//! expected entry and aspect, and the share of off-topic ones not answered. A third says
+//! how often the right target was at least within reach: answered, or among the "did you
+//! mean" choices.
 
 use std::path::Path;
 
@@ -42,6 +44,8 @@ pub struct Report {
     pub on_topic: (usize, usize),
     /// Off-topic cases, and how many were not answered.
     pub off_topic: (usize, usize),
+    /// On-topic cases answered right or offered among the suggestions.
+    pub in_reach: usize,
     /// Every miss, in file order.
     pub misses: Vec<Miss>,
 }
@@ -63,6 +67,11 @@ impl Report {
     /// Share of off-topic questions not answered.
     pub fn rejection(&self) -> f64 {
         share(self.off_topic)
+    }
+
+    /// Share of on-topic questions answered right or offered among the suggestions.
+    pub fn reach(&self) -> f64 {
+        share((self.on_topic.0, self.in_reach))
     }
 }
 
@@ -118,8 +127,16 @@ pub fn run(engine: &Engine, cases: &[Case]) -> Report {
         let right = match &case.entry {
             Some(entry) => {
                 report.on_topic.0 += 1;
-                decision.status == Status::Answered
-                    && got.as_ref() == Some(&(entry.clone(), case.aspect.clone()))
+                let target = |c: &crate::matcher::Candidate| {
+                    let e = &knowledge.entries[c.entry];
+                    e.id == *entry && c.aspect.map(|a| &e.aspects[a].id) == case.aspect.as_ref()
+                };
+                let answered = decision.status == Status::Answered
+                    && decision.best.as_ref().is_some_and(target);
+                if answered || decision.suggestions.iter().any(target) {
+                    report.in_reach += 1;
+                }
+                answered
             }
             None => {
                 report.off_topic.0 += 1;

@@ -3,11 +3,14 @@
 //! The binary's adapters (terminal and Discord) only map their input to [`Engine::ask`] and
 //! its [`reply::Reply`] to their output. See `ARCHITECTURE.md` for the map.
 
+pub mod calibrate;
 pub mod config;
 pub mod discord;
+pub mod embed;
 pub mod engine;
 pub mod eval;
 pub mod explain;
+pub mod fuse;
 pub mod index;
 pub mod knowledge;
 pub mod live;
@@ -16,6 +19,7 @@ pub mod metrics;
 pub mod misses;
 pub mod problem;
 pub mod reply;
+pub mod semantic;
 pub mod text;
 
 pub use config::Config;

@@ -113,7 +113,13 @@ fn load(
     let knowledge = crate::Knowledge::load_dir(knowledge_dir);
     match (config, knowledge) {
         (Ok(config), Ok(knowledge)) => {
-            Ok((Engine::new(knowledge, config.matching.clone()), config))
+            let (engine, _) = Engine::build(
+                knowledge,
+                config.matching.clone(),
+                knowledge_dir,
+                &mut |_, _| {},
+            )?;
+            Ok((engine, config))
         }
         (Err(Problems(mut a)), Err(Problems(b))) => {
             a.extend(b);

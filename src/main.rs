@@ -69,10 +69,33 @@ impl Paths {
     }
 
     fn engine(&self) -> anyhow::Result<Engine> {
-        let config = self.config()?;
-        Engine::load(&self.knowledge, config.matching).map_err(|p| {
-            anyhow::anyhow!("{p}\n(run `qabot check` for every problem; fix them and try again)")
-        })
+        load_engine(&self.knowledge, &self.config()?)
+    }
+}
+
+/// Loads the knowledge in `dir` for answering, telling the terminal (standard error) about
+/// a long first embedding.
+fn load_engine(dir: &Path, config: &Config) -> anyhow::Result<Engine> {
+    let knowledge = Knowledge::load_dir(dir).map_err(|p| {
+        anyhow::anyhow!("{p}\n(run `qabot check` for every problem; fix them and try again)")
+    })?;
+    let (engine, _) = Engine::build(knowledge, config.matching.clone(), dir, &mut progress)
+        .map_err(|p| anyhow::anyhow!("{p}"))?;
+    Ok(engine)
+}
+
+/// Reports embedding progress on standard error: a first run on a large pack takes a while,
+/// and silence would look like a hang. Later runs read the cache and say nothing.
+fn progress(done: usize, total: usize) {
+    use std::io::IsTerminal;
+    let mut err = std::io::stderr();
+    if err.is_terminal() {
+        let _ = write!(err, "\rembedding the knowledge: {done}/{total}");
+        if done == total {
+            let _ = writeln!(err);
+        }
+    } else if done == total.min(64) || done == total {
+        let _ = writeln!(err, "embedding the knowledge: {done}/{total}");
     }
 }
 
@@ -105,11 +128,16 @@ struct AskArgs {
 /// and every miss. Exits 1 if either share is below --min.
 #[derive(Args)]
 struct EvalArgs {
-    /// The TSV file.
-    file: PathBuf,
-    /// Fail (exit 1) when either figure is below this share.
+    /// Question sets: a TSV file (asked of --knowledge), or a pack folder holding
+    /// `knowledge/` and `questions.tsv` (asked of its own knowledge). Several give one table.
+    #[arg(required = true, value_name = "SET")]
+    sets: Vec<PathBuf>,
+    /// Fail (exit 1) when exact answers or declines fall below this share in any set.
     #[arg(long, default_value_t = 0.0, value_name = "SHARE")]
     min: f64,
+    /// List every miss (the default with a single set).
+    #[arg(long)]
+    misses: bool,
     #[command(flatten)]
     paths: Paths,
 }
@@ -234,11 +262,61 @@ fn check(paths: &Paths) -> anyhow::Result<ExitCode> {
 }
 
 fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
-    let engine = args.paths.engine()?;
-    let text = std::fs::read_to_string(&args.file)
-        .with_context(|| format!("reading {}", args.file.display()))?;
-    let cases = qabot::eval::parse(&args.file, &text).map_err(|p| anyhow::anyhow!("{p}"))?;
-    let report = qabot::eval::run(&engine, &cases);
+    let config = args.paths.config()?;
+    let show_misses = args.misses || args.sets.len() == 1;
+    let mut rows = Vec::new();
+    let mut pass = true;
+    for set in &args.sets {
+        let (knowledge, file) = if set.is_dir() {
+            (set.join("knowledge"), set.join("questions.tsv"))
+        } else {
+            (args.paths.knowledge.clone(), set.clone())
+        };
+        let engine = load_engine(&knowledge, &config)?;
+        let text = std::fs::read_to_string(&file)
+            .with_context(|| format!("reading {}", file.display()))?;
+        let cases = qabot::eval::parse(&file, &text).map_err(|p| anyhow::anyhow!("{p}"))?;
+        let report = qabot::eval::run(&engine, &cases);
+        if show_misses {
+            print_misses(set, &report);
+        }
+        pass &= report.accuracy() >= args.min && report.rejection() >= args.min;
+        rows.push((set.display().to_string(), report));
+    }
+    let width = rows
+        .iter()
+        .map(|(name, _)| name.len())
+        .max()
+        .unwrap_or(0)
+        .max(3);
+    println!(
+        "{:width$}  {:>16}  {:>16}  {:>16}",
+        "set", "answered exactly", "off-topic quiet", "answer or top 3"
+    );
+    let cell = |(total, right): (usize, usize)| {
+        let share = if total == 0 {
+            1.0
+        } else {
+            right as f64 / total as f64
+        };
+        format!("{right}/{total} {:5.1}%", 100.0 * share)
+    };
+    for (name, r) in &rows {
+        println!(
+            "{name:width$}  {:>16}  {:>16}  {:>16}",
+            cell(r.on_topic),
+            cell(r.off_topic),
+            cell((r.on_topic.0, r.in_reach))
+        );
+    }
+    Ok(if pass {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn print_misses(set: &Path, report: &qabot::eval::Report) {
     for miss in &report.misses {
         let expected = match &miss.case.entry {
             Some(e) => format!("{e} / {}", miss.case.aspect.as_deref().unwrap_or("-")),
@@ -249,29 +327,18 @@ fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
             None => "-".to_string(),
         };
         println!(
-            "miss: {:?}\n  expected {expected}; got {:?} {got} (confidence {:.3})",
-            miss.case.question, miss.status, miss.confidence
+            "{}: miss: {:?}\n  expected {expected}; got {:?} {got} (confidence {:.3})",
+            set.display(),
+            miss.case.question,
+            miss.status,
+            miss.confidence
         );
     }
-    let (on, on_right) = report.on_topic;
-    let (off, off_right) = report.off_topic;
-    println!(
-        "on-topic answered exactly: {on_right}/{on} ({:.1}%)\noff-topic not answered: {off_right}/{off} ({:.1}%)",
-        100.0 * report.accuracy(),
-        100.0 * report.rejection()
-    );
-    let pass = report.accuracy() >= args.min && report.rejection() >= args.min;
-    Ok(if pass {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
 }
 
 fn misses(args: MissesArgs) -> anyhow::Result<ExitCode> {
     let config = args.paths.config()?;
-    let engine = Engine::load(&args.paths.knowledge, config.matching.clone())
-        .map_err(|p| anyhow::anyhow!("{p}"))?;
+    let engine = load_engine(&args.paths.knowledge, &config)?;
     let log = match &args.log {
         Some(path) => Some(qabot::misses::MissLog::new(
             path,

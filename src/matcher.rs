@@ -83,6 +83,11 @@ pub struct Candidate {
     /// What the question as a whole makes of the entry, 1 unless it names none of a
     /// comparison's subjects, asks for another comparison, or names another topic.
     pub factor: f32,
+    /// The confidence from words alone (equal to `confidence` without semantic matching).
+    pub lexical: f32,
+    /// The best cosine between the question and the candidate's phrasings, when semantic
+    /// matching is on.
+    pub semantic: Option<f32>,
 }
 
 /// A question word as the matcher saw it.
@@ -130,8 +135,28 @@ impl Decision {
     }
 }
 
-/// Matches `question` against `index`, deciding by `thresholds`.
+/// The lexical stage's outcome: every entry the question's words point to, scored, before
+/// any threshold.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ranking {
+    /// Scored candidates, one per entry, in no particular order.
+    pub ranked: Vec<Candidate>,
+    /// Entries the question rules out (it is one of their negatives): no other evidence may
+    /// bring them back.
+    pub ruled_out: Vec<usize>,
+    /// The question's terms.
+    pub terms: Vec<QueryTerm>,
+    /// The other topic the question names, as in [`Decision::elsewhere`].
+    pub elsewhere: Option<String>,
+}
+
+/// Matches `question` against `index`, deciding by `thresholds` on words alone.
 pub fn decide(index: &Index, thresholds: &Matching, question: &str) -> Decision {
+    settle(rank(index, question), thresholds, true)
+}
+
+/// The lexical stage: the question's words against the index.
+pub fn rank(index: &Index, question: &str) -> Ranking {
     let analysis = index.analyzer.analyze(question);
     let terms = query_terms(index, analysis.terms);
     let total: f32 = terms.iter().map(|t| t.weight).sum();
@@ -142,7 +167,9 @@ pub fn decide(index: &Index, thresholds: &Matching, question: &str) -> Decision 
         .iter()
         .find(|t| !on_topic && (index.is_other_topic(&t.word) || index.is_other_topic(&t.stem)))
         .map(|t| t.word.clone());
-    let mut ranked = if total > 0.0 {
+    let mut ranked = Vec::new();
+    let mut ruled_out = Vec::new();
+    if total > 0.0 {
         let shortlist = shortlist(index, &terms, total);
         let compared = shortlist.iter().any(|&entry| {
             let subjects = index.entries[entry].subjects();
@@ -161,13 +188,32 @@ pub fn decide(index: &Index, thresholds: &Matching, question: &str) -> Decision 
             ignored: &analysis.ignored,
             elsewhere: elsewhere.is_some(),
         };
-        shortlist
-            .into_iter()
-            .filter_map(|entry| score_entry(index, entry, &asked))
-            .collect()
-    } else {
-        Vec::new()
-    };
+        for entry in shortlist {
+            match score_entry(index, entry, &asked) {
+                Some(c) => ranked.push(c),
+                None => ruled_out.push(entry),
+            }
+        }
+    }
+    Ranking {
+        ranked,
+        ruled_out,
+        terms,
+        elsewhere,
+    }
+}
+
+/// The decision stage: the best candidate is answered when confident and clearly ahead,
+/// offered with the next ones when plausible, and dropped otherwise. `said` requires an
+/// answer to say most of the phrasing it matched: on words alone, that is the only guard
+/// against one common word matching a long phrasing.
+pub fn settle(ranking: Ranking, thresholds: &Matching, said: bool) -> Decision {
+    let Ranking {
+        mut ranked,
+        terms,
+        elsewhere,
+        ..
+    } = ranking;
     ranked.sort_by(|a: &Candidate, b| {
         b.confidence
             .total_cmp(&a.confidence)
@@ -184,10 +230,10 @@ pub fn decide(index: &Index, thresholds: &Matching, question: &str) -> Decision 
         elsewhere,
     };
     let confidence = decision.confidence();
-    let said = decision.best.as_ref().map_or(0.0, |c| c.precision);
+    let precision = decision.best.as_ref().map_or(0.0, |c| c.precision);
     if confidence >= thresholds.answer_threshold
         && decision.margin() >= thresholds.margin
-        && said >= MIN_PRECISION
+        && (!said || precision >= MIN_PRECISION)
     {
         decision.status = Status::Answered;
     } else if confidence >= thresholds.suggest_threshold {
@@ -445,6 +491,8 @@ fn score_entry(index: &Index, entry: usize, asked: &Asked) -> Option<Candidate> 
         precision: whole_precision,
         phrase: whole_phrase,
         factor,
+        lexical: 0.0,
+        semantic: None,
     };
     let mut order: Vec<usize> = (0..aspects.len()).collect();
     order.sort_by(|&a, &b| evidence[b].total_cmp(&evidence[a]));
@@ -475,9 +523,12 @@ fn score_entry(index: &Index, entry: usize, asked: &Asked) -> Option<Candidate> 
                 precision,
                 phrase,
                 factor,
+                lexical: 0.0,
+                semantic: None,
             };
         }
     }
+    best.lexical = best.confidence;
     Some(best)
 }
 

@@ -95,22 +95,10 @@ pub fn line_column(source: &str, at: usize) -> (usize, usize) {
     (line, before[line_start..].chars().count() + 1)
 }
 
-/// Reads a file a person wrote, refusing what cannot be text: more than `max_bytes`, or not
-/// UTF-8 (with the line and column of the first bad byte).
+/// Reads a file a person wrote, refusing what cannot be text: not a regular file, more than
+/// `max_bytes`, or not UTF-8 (with the line and column of the first bad byte).
 pub fn read_text(path: &Path, max_bytes: u64) -> Result<String, Problem> {
-    let meta = std::fs::metadata(path)
-        .map_err(|e| Problem::file(path, format!("cannot read this file: {e}")))?;
-    if meta.len() > max_bytes {
-        return Err(Problem::file(
-            path,
-            format!(
-                "file is {} bytes, more than the {max_bytes} allowed; split it into smaller files",
-                meta.len()
-            ),
-        ));
-    }
-    let bytes = std::fs::read(path)
-        .map_err(|e| Problem::file(path, format!("cannot read this file: {e}")))?;
+    let bytes = read_regular_file(path, max_bytes).map_err(|reason| Problem::file(path, reason))?;
     String::from_utf8(bytes).map_err(|e| {
         let valid = e.utf8_error().valid_up_to();
         let source = String::from_utf8_lossy(&e.as_bytes()[..valid]).into_owned();
@@ -121,6 +109,38 @@ pub fn read_text(path: &Path, max_bytes: u64) -> Result<String, Problem> {
             "not valid UTF-8 text; save the file as UTF-8",
         )
     })
+}
+
+/// Reads at most `max_bytes` of a regular file (a symlink to one is fine). Anything else (a
+/// FIFO, socket or device) is refused before it is opened: opening a FIFO blocks until a
+/// writer comes, which would hang `check` or a reload. The error is a sentence for a person.
+pub fn read_regular_file(path: &Path, max_bytes: u64) -> Result<Vec<u8>, String> {
+    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read this file: {e}"))?;
+    if !meta.is_file() {
+        return Err(if meta.is_dir() {
+            "is a folder, not a file".to_string()
+        } else {
+            "not a regular file (a pipe, socket or device?); only regular files are read"
+                .to_string()
+        });
+    }
+    if meta.len() > max_bytes {
+        return Err(format!(
+            "file is {} bytes, more than the {max_bytes} allowed; split it into smaller files",
+            meta.len()
+        ));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot read this file: {e}"))?;
+    // The file may have grown since the metadata was read: never read past the cap.
+    std::io::Read::read_to_end(&mut std::io::Read::take(file, max_bytes + 1), &mut bytes)
+        .map_err(|e| format!("cannot read this file: {e}"))?;
+    if bytes.len() as u64 > max_bytes {
+        return Err(format!(
+            "file is more than the {max_bytes} bytes allowed; split it into smaller files"
+        ));
+    }
+    Ok(bytes)
 }
 
 #[cfg(test)]
@@ -164,5 +184,18 @@ mod tests {
             .unwrap_err()
             .message
             .contains("more than"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_is_refused_without_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("y.toml");
+        let status = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if !status.is_ok_and(|s| s.success()) {
+            panic!("mkfifo is needed for this test");
+        }
+        let err = read_text(&fifo, 1 << 20).unwrap_err();
+        assert!(err.message.contains("not a regular file"), "{err}");
     }
 }

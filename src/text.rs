@@ -306,17 +306,38 @@ pub fn strip_noise(text: &str) -> String {
         if trimmed.starts_with("> ") || trimmed == ">" {
             continue;
         }
-        strip_inline(line, &mut out);
+        strip_inline(line, &mut out, false);
         out.push('\n');
     }
     out
 }
 
-/// Copies `line` to `out` without inline code, Discord's `<…>` markup and URLs.
-fn strip_inline(line: &str, out: &mut String) {
+/// Removes Discord's markup (mentions, channel and role links, custom emoji, timestamps),
+/// URLs and quoted lines, but keeps code: for a sentence model, a pasted error or snippet
+/// is often what the question is about. Looks at most at [`MAX_INPUT_CHARS`] characters.
+pub fn strip_markup(text: &str) -> String {
+    let text: String = text.chars().take(MAX_INPUT_CHARS).collect();
+    let mut out = String::with_capacity(text.len());
+    for line in text.lines() {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with(">>> ") {
+            break;
+        }
+        if trimmed.starts_with("> ") || trimmed == ">" || trimmed.starts_with("```") {
+            continue;
+        }
+        strip_inline(line, &mut out, true);
+        out.push('\n');
+    }
+    out
+}
+
+/// Copies `line` to `out` without Discord's `<…>` markup and URLs, and without inline code
+/// unless `keep_code`.
+fn strip_inline(line: &str, out: &mut String, keep_code: bool) {
     let mut rest = line;
     while let Some(c) = rest.chars().next() {
-        if c == '`' {
+        if c == '`' && !keep_code {
             let after = &rest[1..];
             match after.find('`') {
                 Some(end) => {
@@ -438,6 +459,24 @@ mod tests {
             stems(&long).is_empty(),
             "one 1,000-letter word is not a word"
         );
+    }
+
+    #[test]
+    fn markup_goes_code_stays() {
+        let cases = [
+            (
+                "<@123> why `x == y` <:pepe:42> fails",
+                " why `x == y`  fails\n",
+            ),
+            (
+                "see https://x.y/z\n> quoted\n```rust\nfn main() {}\n```",
+                "see \nfn main() {}\n",
+            ),
+            ("a\n>>> rest", "a\n"),
+        ];
+        for (text, want) in cases {
+            assert_eq!(strip_markup(text), want, "for {text:?}");
+        }
     }
 
     #[test]

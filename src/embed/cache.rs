@@ -1,0 +1,202 @@
+//! The embedding cache: vectors of the texts a pack was last embedded with, on disk, so a
+//! restart or reload embeds only what changed.
+//!
+//! One file, keyed by the model's fingerprint and each text's hash. It is a convenience,
+//! never a source of truth: a missing, truncated, corrupt or foreign file (another model,
+//! another format) is detected by its header and checksum and simply rebuilt. Writes go to
+//! a temporary file renamed over the old one, so a crash mid-write leaves the old cache or
+//! the new one, never half of one.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use super::model::{Model, ModelError};
+
+/// The file's first bytes: format name and version.
+const MAGIC: &[u8; 8] = b"qabotv01";
+
+/// Header: magic, model fingerprint, dimension, record count.
+const HEADER: usize = 8 + 8 + 4 + 4;
+
+/// Refuse to read a cache larger than this: it would not fit the memory it promises to save.
+const MAX_CACHE_BYTES: u64 = 4 * 1024 * 1024 * 1024;
+
+/// Texts embedded between two progress reports.
+const PROGRESS_STEP: usize = 64;
+
+/// Vectors by text, for one model.
+#[derive(Debug, Default)]
+pub struct Cache {
+    vectors: HashMap<u64, Box<[f32]>>,
+}
+
+/// What happened when the cache file was read, for the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Opened {
+    /// Read whole, with this many vectors.
+    Read(usize),
+    /// No file yet.
+    Missing,
+    /// A file that could not be trusted, and why; it will be rebuilt.
+    Rebuilt(String),
+}
+
+/// A text's key: FNV-1a of its bytes, then its length, mixed.
+fn key(text: &str) -> u64 {
+    super::fnv(text.as_bytes()) ^ (text.len() as u64).rotate_left(32)
+}
+
+/// Checksum of the records: catches truncation and bit rot.
+fn checksum(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0x8422_2325_cbf2_9ce4;
+    for chunk in bytes.chunks(8) {
+        let mut word = [0u8; 8];
+        word[..chunk.len()].copy_from_slice(chunk);
+        h = (h ^ u64::from_le_bytes(word)).wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+impl Cache {
+    /// Reads the cache at `path` for `model`: whatever cannot be trusted is left out.
+    pub fn open(path: &Path, model: &Model) -> (Cache, Opened) {
+        let bytes = match crate::problem::read_regular_file(path, MAX_CACHE_BYTES) {
+            Ok(bytes) => bytes,
+            Err(_) if !path.exists() => return (Cache::default(), Opened::Missing),
+            Err(reason) => return (Cache::default(), Opened::Rebuilt(reason)),
+        };
+        match Cache::parse(&bytes, model.fingerprint(), model.dim()) {
+            Ok(cache) => {
+                let n = cache.vectors.len();
+                (cache, Opened::Read(n))
+            }
+            Err(reason) => (Cache::default(), Opened::Rebuilt(reason.to_string())),
+        }
+    }
+
+    fn parse(bytes: &[u8], fingerprint: u64, dim: usize) -> Result<Cache, &'static str> {
+        let u64_at = |at: usize| -> u64 {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(&bytes[at..at + 8]);
+            u64::from_le_bytes(b)
+        };
+        let u32_at = |at: usize| -> usize {
+            let mut b = [0u8; 4];
+            b.copy_from_slice(&bytes[at..at + 4]);
+            u32::from_le_bytes(b) as usize
+        };
+        if bytes.len() < HEADER + 8 || &bytes[..8] != MAGIC {
+            return Err("not a qabot embedding cache (or an older format)");
+        }
+        if u64_at(8) != fingerprint || u32_at(16) != dim {
+            return Err("made with another model");
+        }
+        let count = u32_at(20);
+        let record = 8 + 4 * dim;
+        let body = &bytes[HEADER..bytes.len() - 8];
+        if body.len() != count.saturating_mul(record) {
+            return Err("truncated or padded");
+        }
+        if checksum(body) != u64_at(bytes.len() - 8) {
+            return Err("checksum does not match: the file is corrupt");
+        }
+        let mut vectors = HashMap::with_capacity(count);
+        for r in body.chunks_exact(record) {
+            let mut k = [0u8; 8];
+            k.copy_from_slice(&r[..8]);
+            let v: Box<[f32]> = r[8..]
+                .chunks_exact(4)
+                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                .collect();
+            if !v.iter().all(|x| x.is_finite()) {
+                return Err("holds a vector that is not a number");
+            }
+            vectors.insert(u64::from_le_bytes(k), v);
+        }
+        Ok(Cache { vectors })
+    }
+
+    /// The vectors of `texts`, in order: from the cache where it has them, embedded with
+    /// `model` where it does not. `progress(done, total)` hears about the texts embedded.
+    /// Afterwards the cache holds exactly these texts. Returns the vectors and how many
+    /// texts were embedded.
+    pub fn embed(
+        &mut self,
+        model: &Model,
+        texts: &[&str],
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<(Vec<Box<[f32]>>, usize), ModelError> {
+        let keys: Vec<u64> = texts.iter().map(|t| key(t)).collect();
+        let mut missing: Vec<usize> = Vec::new();
+        for (i, k) in keys.iter().enumerate() {
+            if !self.vectors.contains_key(k) && !missing.iter().any(|&j| keys[j] == *k) {
+                missing.push(i);
+            }
+        }
+        let total = missing.len();
+        for (n, chunk) in missing.chunks(PROGRESS_STEP).enumerate() {
+            let batch: Vec<&str> = chunk.iter().map(|&i| texts[i]).collect();
+            for (&i, v) in chunk.iter().zip(model.embed(&batch)?) {
+                self.vectors.insert(keys[i], v.into_boxed_slice());
+            }
+            progress(((n + 1) * PROGRESS_STEP).min(total), total);
+        }
+        let used: std::collections::HashSet<u64> = keys.iter().copied().collect();
+        self.vectors.retain(|k, _| used.contains(k));
+        let out = keys
+            .iter()
+            .map(|k| self.vectors.get(k).cloned().unwrap_or_default())
+            .collect();
+        Ok((out, total))
+    }
+
+    /// Writes the cache to `path` for `model`, atomically.
+    pub fn save(&self, path: &Path, model: &Model) -> std::io::Result<()> {
+        let dim = model.dim();
+        let mut body = Vec::with_capacity(self.vectors.len() * (8 + 4 * dim));
+        let mut keys: Vec<&u64> = self.vectors.keys().collect();
+        keys.sort_unstable();
+        for k in keys {
+            body.extend_from_slice(&k.to_le_bytes());
+            for x in self.vectors[k].iter() {
+                body.extend_from_slice(&x.to_le_bytes());
+            }
+        }
+        let mut bytes = Vec::with_capacity(HEADER + body.len() + 8);
+        bytes.extend_from_slice(MAGIC);
+        bytes.extend_from_slice(&model.fingerprint().to_le_bytes());
+        bytes.extend_from_slice(&(dim as u32).to_le_bytes());
+        bytes.extend_from_slice(&(self.vectors.len() as u32).to_le_bytes());
+        bytes.extend_from_slice(&body);
+        bytes.extend_from_slice(&checksum(&body).to_le_bytes());
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)?;
+        }
+        let tmp = temp_name(path);
+        std::fs::write(&tmp, &bytes)?;
+        std::fs::rename(&tmp, path).inspect_err(|_| {
+            let _ = std::fs::remove_file(&tmp);
+        })
+    }
+
+    /// How many vectors it holds.
+    pub fn len(&self) -> usize {
+        self.vectors.len()
+    }
+
+    /// True when it holds none.
+    pub fn is_empty(&self) -> bool {
+        self.vectors.is_empty()
+    }
+}
+
+/// A temporary name beside `path`, unique to this process and moment, so two processes
+/// saving at once never write the same temporary file.
+fn temp_name(path: &Path) -> PathBuf {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(format!(".{}.{nanos}.tmp", std::process::id()));
+    path.with_file_name(name)
+}

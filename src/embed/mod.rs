@@ -1,0 +1,39 @@
+//! Embeddings: a sentence model that turns text into vectors whose cosine measures closeness
+//! of meaning, and the on-disk cache that spares re-embedding an unchanged pack.
+//!
+//! This is the semantic side's machinery only; what the vectors are of, and how they count
+//! in a decision, is [`crate::semantic`]'s business.
+
+pub mod cache;
+pub mod model;
+
+pub use cache::{Cache, Opened};
+pub use model::{cosine, Model, ModelError};
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+/// FNV-1a: a fast, stable hash for cache keys and fingerprints (not for security).
+pub fn fnv(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h: u64, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// Models loaded so far in this process, by folder.
+static LOADED: Mutex<Vec<(PathBuf, Arc<Model>)>> = Mutex::new(Vec::new());
+
+/// The model in `dir`, loaded once per process: every reload of the knowledge (and every
+/// engine a test builds) shares it instead of reading 45 MB of weights again.
+pub fn shared(dir: &Path) -> Result<Arc<Model>, ModelError> {
+    let key = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    let mut loaded = LOADED
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some((_, model)) = loaded.iter().find(|(k, _)| *k == key) {
+        return Ok(Arc::clone(model));
+    }
+    let model = Arc::new(Model::load(dir)?);
+    loaded.push((key, Arc::clone(&model)));
+    Ok(model)
+}

@@ -1,0 +1,301 @@
+//! Semantic evidence: how close in meaning a question is to each entry and aspect.
+//!
+//! Every phrasing a pack gives an entry (its question, alternates, keywords, the
+//! comparison's title, each aspect's title, keywords, summary and texts, and its answer) is
+//! embedded once at load time. A question is embedded when asked and compared with all of
+//! them; each entry keeps its best cosine per kind of phrasing. The lexical side knows
+//! *words*; this side knows that "my loop is 50x slower than python" is about optimisation
+//! levels without sharing one of their words.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::calibrate::{self, Calibration};
+use crate::embed::{Cache, Model, ModelError, Opened};
+use crate::knowledge::Knowledge;
+use crate::text;
+
+/// What a phrasing is, which says how much its closeness counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// The entry's question, an alternate, its keywords or a comparison's title: a way to
+    /// ask for the entry.
+    Asked,
+    /// The answer (or an aspect's texts): what the entry says, weaker evidence of what
+    /// people ask.
+    Answer,
+}
+
+/// Whose phrasing a vector is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Owner {
+    entry: u32,
+    /// The aspect, for an aspect's phrasings.
+    aspect: Option<u16>,
+    kind: Kind,
+}
+
+/// One entry's closeness to a question.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Closeness {
+    /// The entry's index in the knowledge.
+    pub entry: usize,
+    /// Best cosine with a way to ask for the whole entry.
+    pub asked: f32,
+    /// Best cosine with its answer.
+    pub answer: f32,
+    /// Per aspect, the best cosine with a way to ask for it.
+    pub aspects: Vec<f32>,
+    /// Per aspect, the best cosine with its texts.
+    pub aspect_texts: Vec<f32>,
+}
+
+impl Closeness {
+    /// The best cosine over everything the entry has.
+    pub fn best(&self) -> f32 {
+        self.aspects
+            .iter()
+            .chain(&self.aspect_texts)
+            .fold(self.asked.max(self.answer), |a, &b| a.max(b))
+    }
+}
+
+/// The embedded phrasings of one knowledge, with the model that made them.
+pub struct Semantic {
+    model: Arc<Model>,
+    /// Row after row of `model.dim()` floats, unit length.
+    vectors: Vec<f32>,
+    owners: Vec<Owner>,
+    /// Per entry, its aspect count (to size [`Closeness`]).
+    aspect_counts: Vec<u16>,
+    calibration: Calibration,
+}
+
+impl std::fmt::Debug for Semantic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Semantic")
+            .field("model", &self.model)
+            .field("phrasings", &self.owners.len())
+            .field("calibration", &self.calibration)
+            .finish()
+    }
+}
+
+/// What loading the vectors did, for the log and `qabot check`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Loaded {
+    /// How many phrasings the pack has.
+    pub phrasings: usize,
+    /// How many had to be embedded (the rest came from the cache).
+    pub embedded: usize,
+    /// What the cache file was found to be.
+    pub cache: Opened,
+    /// Why the cache could not be written, if it could not.
+    pub save_error: Option<String>,
+}
+
+/// The texts embedded for `knowledge`, with their owners, in a stable order.
+fn phrasings(knowledge: &Knowledge) -> (Vec<String>, Vec<Owner>) {
+    let mut texts = Vec::new();
+    let mut owners = Vec::new();
+    for (n, e) in knowledge.entries.iter().enumerate() {
+        let mut push = |text: String, aspect: Option<u16>, kind: Kind| {
+            if !text.trim().is_empty() {
+                texts.push(text);
+                owners.push(Owner {
+                    entry: n as u32,
+                    aspect,
+                    kind,
+                });
+            }
+        };
+        push(e.question.clone(), None, Kind::Asked);
+        for alt in e.alternates.iter() {
+            push(alt.to_string(), None, Kind::Asked);
+        }
+        if !e.keywords.is_empty() {
+            push(e.keywords.join(", "), None, Kind::Asked);
+        }
+        let title = e.subjects.join(" vs ");
+        if e.is_comparison() {
+            push(title.clone(), None, Kind::Asked);
+        }
+        push(answer_text(&e.answer), None, Kind::Answer);
+        for (a, aspect) in e.aspects.iter().enumerate() {
+            let a = Some(a as u16);
+            push(format!("{title}: {}", aspect.title), a, Kind::Asked);
+            if !aspect.keywords.is_empty() {
+                push(
+                    format!("{title}: {}", aspect.keywords.join(", ")),
+                    a,
+                    Kind::Asked,
+                );
+            }
+            if let Some(summary) = &aspect.summary {
+                push(summary.clone(), a, Kind::Asked);
+            }
+            for text in aspect.texts.iter() {
+                push(answer_text(text), a, Kind::Answer);
+            }
+        }
+    }
+    (texts, owners)
+}
+
+/// An answer as the model should read it: Discord markdown's marks are noise to it.
+fn answer_text(answer: &str) -> String {
+    answer
+        .chars()
+        .filter(|c| !matches!(c, '*' | '_' | '`' | '#' | '>' | '|' | '~'))
+        .collect()
+}
+
+impl Semantic {
+    /// Embeds every phrasing of `knowledge` with `model`, through the cache at `cache`
+    /// (`None`: no cache). `progress(done, total)` hears about texts being embedded.
+    pub fn build(
+        knowledge: &Knowledge,
+        model: Arc<Model>,
+        cache: Option<&Path>,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<(Semantic, Loaded), ModelError> {
+        let (texts, owners) = phrasings(knowledge);
+        // The chat lines go through the cache too: measuring noise must not cost a restart
+        // a hundred embeddings.
+        let refs: Vec<&str> = texts
+            .iter()
+            .map(String::as_str)
+            .chain(calibrate::chat_lines().map(|l| -> &str { l }))
+            .collect();
+        let (mut store, opened) = match cache {
+            Some(path) => Cache::open(path, &model),
+            None => (Cache::default(), Opened::Missing),
+        };
+        let (rows, embedded) = store.embed(&model, &refs, progress)?;
+        let save_error = match cache {
+            Some(path)
+                if embedded > 0 || !matches!(opened, Opened::Read(n) if n == store.len()) =>
+            {
+                store.save(path, &model).err().map(|e| e.to_string())
+            }
+            _ => None,
+        };
+        let (rows, chat) = rows.split_at(owners.len());
+        let mut vectors = Vec::with_capacity(rows.len() * model.dim());
+        for row in rows {
+            vectors.extend_from_slice(row);
+        }
+        let aspect_counts = knowledge
+            .entries
+            .iter()
+            .map(|e| e.aspects.len() as u16)
+            .collect();
+        let loaded = Loaded {
+            phrasings: owners.len(),
+            embedded,
+            cache: opened,
+            save_error,
+        };
+        let mut semantic = Semantic {
+            model,
+            vectors,
+            owners,
+            aspect_counts,
+            calibration: Calibration::default(),
+        };
+        semantic.calibration = semantic.measure(chat);
+        Ok((semantic, loaded))
+    }
+
+    /// The pack's calibration: each way of asking for an entry against the entry's other
+    /// phrasings (itself left out), and each chat line against everything.
+    fn measure(&self, chat: &[Box<[f32]>]) -> Calibration {
+        let dim = self.model.dim();
+        let rows: Vec<(&Owner, &[f32])> = self
+            .owners
+            .iter()
+            .zip(self.vectors.chunks_exact(dim))
+            .collect();
+        let mut own = Vec::new();
+        let mut start = 0;
+        while start < rows.len() {
+            let entry = rows[start].0.entry;
+            let end = start
+                + rows[start..]
+                    .iter()
+                    .take_while(|(o, _)| o.entry == entry)
+                    .count();
+            let group = &rows[start..end];
+            for (i, (o, v)) in group.iter().enumerate() {
+                if o.aspect.is_some() || o.kind != Kind::Asked {
+                    continue;
+                }
+                let best = group
+                    .iter()
+                    .enumerate()
+                    .filter(|&(j, (other, _))| {
+                        j != i && other.aspect.is_none() && other.kind == Kind::Asked
+                    })
+                    .map(|(_, (_, w))| crate::embed::cosine(v, w))
+                    .fold(f32::NEG_INFINITY, f32::max);
+                if best.is_finite() {
+                    own.push(best);
+                }
+            }
+            start = end;
+        }
+        let noise: Vec<f32> = chat
+            .iter()
+            .map(|c| {
+                rows.iter()
+                    .map(|(_, v)| crate::embed::cosine(c, v))
+                    .fold(-1.0, f32::max)
+            })
+            .collect();
+        Calibration::measure(&own, &noise)
+    }
+
+    /// What a cosine means in this pack.
+    pub fn calibration(&self) -> &Calibration {
+        &self.calibration
+    }
+
+    /// The model the vectors were made with.
+    pub fn model(&self) -> &Arc<Model> {
+        &self.model
+    }
+
+    /// The question's vector: its prose and code, without Discord's markup.
+    pub fn embed_question(&self, question: &str) -> Result<Vec<f32>, ModelError> {
+        self.model.embed_one(&text::strip_markup(question))
+    }
+
+    /// Every entry's closeness to the question whose vector is `q`, in knowledge order.
+    pub fn closeness(&self, q: &[f32]) -> Vec<Closeness> {
+        let mut out: Vec<Closeness> = self
+            .aspect_counts
+            .iter()
+            .enumerate()
+            .map(|(entry, &n)| Closeness {
+                entry,
+                asked: 0.0,
+                answer: 0.0,
+                aspects: vec![0.0; n as usize],
+                aspect_texts: vec![0.0; n as usize],
+            })
+            .collect();
+        let dim = self.model.dim();
+        for (owner, row) in self.owners.iter().zip(self.vectors.chunks_exact(dim)) {
+            let cos = crate::embed::cosine(q, row);
+            let c = &mut out[owner.entry as usize];
+            let slot = match (owner.aspect, owner.kind) {
+                (None, Kind::Asked) => &mut c.asked,
+                (None, Kind::Answer) => &mut c.answer,
+                (Some(a), Kind::Asked) => &mut c.aspects[a as usize],
+                (Some(a), Kind::Answer) => &mut c.aspect_texts[a as usize],
+            };
+            *slot = slot.max(cos);
+        }
+        out
+    }
+}
