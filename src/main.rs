@@ -293,20 +293,14 @@ fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
         "{:width$}  {:>16}  {:>16}  {:>16}",
         "set", "answered exactly", "off-topic quiet", "answer or top 3"
     );
-    let cell = |(total, right): (usize, usize)| {
-        let share = if total == 0 {
-            1.0
-        } else {
-            right as f64 / total as f64
-        };
-        format!("{right}/{total} {:5.1}%", 100.0 * share)
-    };
+    let cell =
+        |right: usize, total: usize, share: f64| format!("{right}/{total} {:5.1}%", 100.0 * share);
     for (name, r) in &rows {
         println!(
             "{name:width$}  {:>16}  {:>16}  {:>16}",
-            cell(r.on_topic),
-            cell(r.off_topic),
-            cell((r.on_topic.0, r.in_reach))
+            cell(r.on_topic.1, r.on_topic.0, r.accuracy()),
+            cell(r.off_topic.1, r.off_topic.0, r.rejection()),
+            cell(r.in_reach, r.on_topic.0, r.reach())
         );
     }
     Ok(if pass {

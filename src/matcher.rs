@@ -150,11 +150,6 @@ pub struct Ranking {
     pub elsewhere: Option<String>,
 }
 
-/// Matches `question` against `index`, deciding by `thresholds` on words alone.
-pub fn decide(index: &Index, thresholds: &Matching, question: &str) -> Decision {
-    settle(rank(index, question), thresholds, true)
-}
-
 /// The lexical stage: the question's words against the index.
 pub fn rank(index: &Index, question: &str) -> Ranking {
     let analysis = index.analyzer.analyze(question);

@@ -285,6 +285,19 @@ pub fn words(text: &str) -> impl Iterator<Item = String> + '_ {
 /// and everything after `>>> `), mentions, channel and role links, custom emoji, timestamps
 /// and URLs. Looks at most at [`MAX_INPUT_CHARS`] characters.
 pub fn strip_noise(text: &str) -> String {
+    strip(text, false)
+}
+
+/// Removes Discord's markup (mentions, channel and role links, custom emoji, timestamps),
+/// URLs and quoted lines, but keeps code: for a sentence model, a pasted error or snippet
+/// is often what the question is about. Looks at most at [`MAX_INPUT_CHARS`] characters.
+pub fn strip_markup(text: &str) -> String {
+    strip(text, true)
+}
+
+/// The walk behind [`strip_noise`] and [`strip_markup`]: code fences' marker lines always
+/// go, their contents and inline code only unless `keep_code`.
+fn strip(text: &str, keep_code: bool) -> String {
     let text: String = text.chars().take(MAX_INPUT_CHARS).collect();
     let mut out = String::with_capacity(text.len());
     let mut in_fence = false;
@@ -297,7 +310,7 @@ pub fn strip_noise(text: &str) -> String {
             }
             continue;
         }
-        if in_fence {
+        if in_fence && !keep_code {
             continue;
         }
         if trimmed.starts_with(">>> ") {
@@ -306,27 +319,7 @@ pub fn strip_noise(text: &str) -> String {
         if trimmed.starts_with("> ") || trimmed == ">" {
             continue;
         }
-        strip_inline(line, &mut out, false);
-        out.push('\n');
-    }
-    out
-}
-
-/// Removes Discord's markup (mentions, channel and role links, custom emoji, timestamps),
-/// URLs and quoted lines, but keeps code: for a sentence model, a pasted error or snippet
-/// is often what the question is about. Looks at most at [`MAX_INPUT_CHARS`] characters.
-pub fn strip_markup(text: &str) -> String {
-    let text: String = text.chars().take(MAX_INPUT_CHARS).collect();
-    let mut out = String::with_capacity(text.len());
-    for line in text.lines() {
-        let trimmed = line.trim_start();
-        if trimmed.starts_with(">>> ") {
-            break;
-        }
-        if trimmed.starts_with("> ") || trimmed == ">" || trimmed.starts_with("```") {
-            continue;
-        }
-        strip_inline(line, &mut out, true);
+        strip_inline(line, &mut out, keep_code);
         out.push('\n');
     }
     out
@@ -466,7 +459,8 @@ mod tests {
         let cases = [
             (
                 "<@123> why `x == y` <:pepe:42> fails",
-                " why `x == y`  fails\n",
+                // Markup leaves a space, so the words either side never join.
+                "  why `x == y`   fails\n",
             ),
             (
                 "see https://x.y/z\n> quoted\n```rust\nfn main() {}\n```",

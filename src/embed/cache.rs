@@ -41,6 +41,9 @@ pub enum Opened {
     Rebuilt(String),
 }
 
+/// One text's embedding.
+pub type Vector = Box<[f32]>;
+
 /// A text's key: FNV-1a of its bytes, then its length, mixed.
 fn key(text: &str) -> u64 {
     super::fnv(text.as_bytes()) ^ (text.len() as u64).rotate_left(32)
@@ -125,7 +128,7 @@ impl Cache {
         model: &Model,
         texts: &[&str],
         progress: &mut dyn FnMut(usize, usize),
-    ) -> Result<(Vec<Box<[f32]>>, usize), ModelError> {
+    ) -> Result<(Vec<Vector>, usize), ModelError> {
         let keys: Vec<u64> = texts.iter().map(|t| key(t)).collect();
         let mut missing: Vec<usize> = Vec::new();
         for (i, k) in keys.iter().enumerate() {
