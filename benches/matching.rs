@@ -97,6 +97,73 @@ fn bench_hostile(c: &mut Criterion) {
     group.finish();
 }
 
+/// The shipped pack as a server runs it, with semantic matching on: start-up with the
+/// embedding cache and without it, and the blind set's questions one at a time (the figure
+/// per question is the mean over the set; `qabot eval` prints none of these).
+fn bench_shipped(c: &mut Criterion) {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = root.join("knowledge");
+    let cache = tempfile_dir();
+    let cached = Matching {
+        cache_dir: cache.clone(),
+        ..Matching::default()
+    };
+    let uncached = Matching {
+        cache_dir: std::path::PathBuf::new(),
+        ..Matching::default()
+    };
+    let engine = Engine::load(&dir, cached.clone()).expect("shipped knowledge loads");
+    let text = std::fs::read_to_string(root.join("tests/eval/blind.tsv")).expect("blind set");
+    let questions: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .filter_map(|l| l.split('\t').next())
+        .collect();
+    let mut group = c.benchmark_group("shipped");
+    group.sample_size(10);
+    group.bench_function("start-cached", |b| {
+        b.iter(|| Engine::load(&dir, black_box(cached.clone())).expect("loads"))
+    });
+    group.bench_function("start-uncached", |b| {
+        b.iter(|| Engine::load(&dir, black_box(uncached.clone())).expect("loads"))
+    });
+    group.bench_function("ask-blind-set", |b| {
+        b.iter(|| {
+            for q in &questions {
+                black_box(engine.decide(black_box(q)));
+            }
+        })
+    });
+    group.finish();
+    let _ = std::fs::remove_dir_all(cache);
+}
+
+/// A fresh folder for the bench's embedding cache.
+fn tempfile_dir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("qabot-bench-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// A careless owner's folder: one entry pasted over and over (20 MB), every copy after the
+/// first a duplicate id. Reporting must stay linear however many problems there are.
+fn bench_bad_knowledge(c: &mut Criterion) {
+    let entry =
+        "[[entry]]\nid = \"same\"\nquestion = \"What is the same thing?\"\nanswer = \"It is.\"\n";
+    let text = entry.repeat(20_000_000 / entry.len());
+    let sources = [(std::path::PathBuf::from("k/pasted.toml"), text)];
+    let mut group = c.benchmark_group("bad-knowledge");
+    group.sample_size(10);
+    group.bench_function("duplicate-ids-20mb", |b| {
+        b.iter(|| {
+            let problems = qabot::Knowledge::from_sources(black_box(&sources))
+                .expect_err("every copy is a duplicate");
+            black_box(problems.to_string())
+        })
+    });
+    group.finish();
+}
+
 fn main() {
     let benchmarking = std::env::args().any(|a| a == "--bench");
     let sizes: &[usize] = if benchmarking {
@@ -109,5 +176,7 @@ fn main() {
         bench_size(&mut c, size);
     }
     bench_hostile(&mut c);
+    bench_shipped(&mut c);
+    bench_bad_knowledge(&mut c);
     c.final_summary();
 }

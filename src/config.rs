@@ -131,6 +131,9 @@ pub struct Discord {
     /// second, applied once they have stayed unchanged for one more second, so a save in
     /// several writes is read whole). `/reload` and SIGHUP work either way.
     pub watch: bool,
+    /// Seconds a reload may take to read and check the files (and embed new phrasings)
+    /// before it is given up; the previous knowledge answers throughout either way.
+    pub reload_timeout_secs: f64,
     /// Guilds the bot may be in; it leaves any other (at READY and when added). Empty: any
     /// guild. For a private bot whose invite link could leak.
     pub allowed_guilds: Vec<u64>,
@@ -157,6 +160,7 @@ impl Default for Discord {
             repeat_window_secs: 300,
             admins: Vec::new(),
             watch: false,
+            reload_timeout_secs: 120.0,
             allowed_guilds: Vec::new(),
             feedback_buttons: true,
             metrics_addr: None,
@@ -225,6 +229,13 @@ impl Config {
                 "`max_suggestions` must be 1 to 5 (one row of Discord buttons)".into(),
             );
         }
+        let timeout = self.discord.reload_timeout_secs;
+        if !(timeout > 0.0 && timeout <= 86_400.0) {
+            at_key(
+                "reload_timeout_secs",
+                format!("`reload_timeout_secs` is {timeout}; use a number of seconds above 0, at most 86400"),
+            );
+        }
         if let Some(proxy) = &self.discord.api_proxy {
             if !(proxy.starts_with("http://") || proxy.starts_with("https://")) {
                 at_key(
@@ -275,6 +286,7 @@ mod tests {
             "repeat_window_secs",
             "admins",
             "watch",
+            "reload_timeout_secs",
             "allowed_guilds",
             "feedback_buttons",
             "metrics_addr",
@@ -307,6 +319,7 @@ mod tests {
                 "above",
             ),
             ("[discord]\napi_proxy = \"localhost:1\"\n", "2:1", "http://"),
+            ("[discord]\nreload_timeout_secs = 0\n", "2:1", "above 0"),
             (
                 "[discord]\nmetrics_addr = \"localhost:9100\"\n",
                 "2:16",

@@ -8,9 +8,11 @@
 //! [`Semantic::closeness`] read through the pack's calibration and merged by
 //! [`crate::fuse`], then [`matcher::settle`] into answer, suggestion or silence.
 
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
 use crate::config::Matching;
+use crate::embed::Progress;
 use crate::index::Index;
 use crate::knowledge::Knowledge;
 use crate::matcher::{self, Decision};
@@ -93,17 +95,20 @@ impl Engine {
     /// Loads and indexes a knowledge folder, with semantic matching if `matching` says so.
     pub fn load(dir: &Path, matching: Matching) -> Result<Engine, Problems> {
         let knowledge = Knowledge::load_dir(dir)?;
-        Engine::build(knowledge, matching, dir, &mut |_, _| {}).map(|(engine, _)| engine)
+        Engine::build(knowledge, matching, dir, &mut |_, _| {
+            ControlFlow::Continue(())
+        })
+        .map(|(engine, _)| engine)
     }
 
     /// Indexes `knowledge` (loaded from `dir`) and, if `matching.semantic`, embeds its
-    /// phrasings through the cache for `dir`, telling `progress(done, total)` about texts
-    /// being embedded. Also returns what the semantic side loaded, if it is on.
+    /// phrasings through the cache for `dir`, telling `progress` about texts being embedded
+    /// (it may stop the build). Also returns what the semantic side loaded, if it is on.
     pub fn build(
         knowledge: Knowledge,
         matching: Matching,
         dir: &Path,
-        progress: &mut dyn FnMut(usize, usize),
+        progress: Progress,
     ) -> Result<(Engine, Option<Loaded>), Problems> {
         let mut engine = Engine::new(knowledge, matching);
         if !engine.matching.semantic {
@@ -135,18 +140,18 @@ impl Engine {
     pub fn decide(&self, question: &str) -> Decision {
         let mut ranking = matcher::rank(&self.index, question);
         let Some(semantic) = &self.semantic else {
-            return matcher::settle(ranking, &self.matching, true);
+            return matcher::settle(ranking, &self.matching);
         };
         match semantic.embed_question(question) {
             Ok(q) => {
                 let closeness = semantic.closeness(&q);
                 crate::fuse::fuse(&mut ranking, &closeness, semantic.calibration());
-                matcher::settle(ranking, &self.matching, false)
+                matcher::settle(ranking, &self.matching)
             }
             // The model failing on one question must not silence the bot: words still work.
             Err(e) => {
                 tracing::warn!("semantic matching failed, answering by words: {e}");
-                matcher::settle(ranking, &self.matching, true)
+                matcher::settle(ranking, &self.matching)
             }
         }
     }

@@ -79,25 +79,22 @@ impl Report {
 pub fn parse(path: &Path, text: &str) -> Result<Vec<Case>, Problems> {
     let mut cases = Vec::new();
     let mut problems = Vec::new();
-    let mut offset = 0;
-    for line in text.split_inclusive('\n') {
-        let at = offset;
-        offset += line.len();
+    for (n, line) in text.split_inclusive('\n').enumerate() {
         let line = line.trim_end_matches(['\n', '\r']);
         if line.trim().is_empty() || line.starts_with('#') {
             continue;
         }
         let cols: Vec<&str> = line.split('\t').collect();
         if cols.len() != 3 {
-            problems.push(Problem::at(
-                path,
-                text,
-                at,
-                format!(
+            problems.push(Problem {
+                path: path.to_path_buf(),
+                line: n + 1,
+                column: 1,
+                message: format!(
                     "expected 3 tab-separated columns (question, entry, aspect), found {}",
                     cols.len()
                 ),
-            ));
+            });
             continue;
         }
         let id = |s: &str| (s.trim() != "-").then(|| s.trim().to_string());

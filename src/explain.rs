@@ -31,15 +31,24 @@ pub fn explain(engine: &Engine, decision: &Decision) -> String {
     }
     let _ = writeln!(
         out,
-        "decision: {:?} (confidence {:.3}, margin {:.3}; answer needs >= {:.2} with margin >= {:.2} and precision >= {:.2}, suggest >= {:.2})",
+        "decision: {:?} (confidence {:.3}, margin {:.3}; answer needs >= {:.2} with margin >= {:.2} and precision >= {:.2} or meaning level >= {:.2}, suggest >= {:.2})",
         decision.status,
         decision.confidence(),
         decision.margin(),
         m.answer_threshold,
         m.margin,
         crate::matcher::MIN_PRECISION,
+        crate::matcher::VOUCH_LEVEL,
         m.suggest_threshold
     );
+    if let Some(semantic) = engine.semantic() {
+        let c = semantic.calibration();
+        let _ = writeln!(
+            out,
+            "calibration: cosine {:.3} is level 0 (p95 of off-topic chat), {:.3} level 1 (median of the pack's own phrasings, {} samples)",
+            c.noise, c.own, c.samples
+        );
+    }
     if let Some(word) = &decision.elsewhere {
         let _ = writeln!(
             out,
@@ -81,13 +90,27 @@ fn describe(out: &mut String, engine: &Engine, name: &str, c: &Candidate) {
     } else {
         format!("{:.2} x ", c.factor)
     };
+    let words = format!(
+        "{factor}coverage {:.3} x (0.6 + 0.4 x precision {:.3})",
+        c.coverage, c.precision
+    );
+    let parts = match c.semantic {
+        Some(crate::matcher::Meaning { cosine, level }) => {
+            format!(
+                "{} x lexical {:.3} [{words}] + {:.1} x (level {level:.3} [cosine {cosine:.3}] - {})",
+                crate::fuse::LEXICAL_SHARE,
+                c.lexical,
+                1.0 - crate::fuse::LEXICAL_SHARE,
+                crate::fuse::SEMANTIC_FLOOR
+            )
+        }
+        _ => words,
+    };
     let _ = writeln!(
         out,
-        "{name}: {} / {aspect}: confidence {:.3} = {factor}coverage {:.3} x (0.6 + 0.4 x precision {:.3})\n  matched phrasing: {phrase}\n  defined at {}:{}",
+        "{name}: {} / {aspect}: confidence {:.3} = {parts}\n  matched phrasing: {phrase}\n  defined at {}:{}",
         entry.id,
         c.confidence,
-        c.coverage,
-        c.precision,
         entry.origin.path.display(),
         entry.origin.line
     );

@@ -12,7 +12,11 @@
 //! ([`crate::calibrate`]): 0 at the closeness of off-topic chat, 1 at the closeness of the
 //! pack's own phrasings to each other. Below [`SEMANTIC_FLOOR`] meaning counts *against*
 //! a candidate, so words alone need more to answer than they do without the model; above
-//! it, meaning carries a candidate whose words were not quite enough.
+//! it, meaning carries a candidate whose words were not quite enough. And meaning alone
+//! ([`alone`]) can carry a candidate whose words say little or nothing, when the question
+//! is as close to one of its phrasings as the pack's phrasings are to each other: the
+//! question that describes a symptom instead of naming the concept. The larger of the two
+//! counts, times what the question says of the pack as a whole (another topic named).
 //!
 //! The shares were chosen on the packs under `tests/eval/packs` and the shipped pack's blind
 //! set, for the best worst case rather than the best average: a rule that helps one pack and
@@ -20,7 +24,7 @@
 //! they keep their meaning and their defaults.
 
 use crate::calibrate::Calibration;
-use crate::matcher::{Candidate, Ranking};
+use crate::matcher::{Candidate, Meaning, Ranking, OTHER_TOPIC};
 use crate::semantic::Closeness;
 
 /// How much the lexical confidence counts.
@@ -32,6 +36,11 @@ pub const SEMANTIC_FLOOR: f32 = 0.25;
 /// Levels above this count as this: being closer to a phrasing than the pack's own
 /// phrasings are to each other says no more.
 const LEVEL_CAP: f32 = 1.25;
+
+/// How fast the confidence of meaning alone grows with the level, and the level it starts
+/// from (negative: even a level of 0 is a faint candidate, never a suggestion).
+const ALONE_SLOPE: f32 = 0.4;
+const ALONE_LIFT: f32 = 0.2;
 
 /// An answer (whole or an aspect's text) is what an entry *says*, not how it is asked:
 /// its closeness counts this much.
@@ -58,28 +67,52 @@ pub fn fuse(ranking: &mut Ranking, closeness: &[Closeness], calibration: &Calibr
             }
             None => choose_aspect(close),
         };
-        let level = calibration.level(cosine).clamp(0.0, LEVEL_CAP);
+        let level = level(calibration, cosine);
+        let meaning_of = Meaning { cosine, level };
         let meaning = (1.0 - LEXICAL_SHARE) * (level - SEMANTIC_FLOOR);
         match lexical[entry] {
             Some(n) => {
                 let c = &mut ranking.ranked[n];
-                c.confidence = (LEXICAL_SHARE * c.lexical + meaning).max(0.0);
-                c.semantic = Some(cosine);
+                let fused = LEXICAL_SHARE * c.lexical + meaning;
+                c.confidence = fused.max(c.factor * alone(level)).max(0.0);
+                c.semantic = Some(meaning_of);
             }
-            None if meaning > 0.0 => ranking.ranked.push(Candidate {
-                entry,
-                aspect,
-                confidence: meaning,
-                coverage: 0.0,
-                precision: 0.0,
-                phrase: None,
-                factor: 1.0,
-                lexical: 0.0,
-                semantic: Some(cosine),
-            }),
-            None => {}
+            None => {
+                // What the question says of the pack as a whole still counts.
+                let factor = if ranking.elsewhere.is_some() {
+                    OTHER_TOPIC
+                } else {
+                    1.0
+                };
+                let confidence = meaning.max(factor * alone(level));
+                if confidence > 0.0 {
+                    ranking.ranked.push(Candidate {
+                        entry,
+                        aspect,
+                        confidence,
+                        coverage: 0.0,
+                        precision: 0.0,
+                        phrase: None,
+                        factor,
+                        lexical: 0.0,
+                        semantic: Some(meaning_of),
+                    });
+                }
+            }
         }
     }
+}
+
+/// The confidence meaning gives on its own: a question as close to a candidate's phrasing
+/// as the pack's own phrasings are to each other, or closer, is answered even when its words
+/// miss (at the default thresholds, from level 1.175); below that it can only be suggested.
+pub fn alone(level: f32) -> f32 {
+    ALONE_SLOPE * (level + ALONE_LIFT)
+}
+
+/// `cosine` read against the pack's calibration, within the range fusion counts.
+pub fn level(calibration: &Calibration, cosine: f32) -> f32 {
+    calibration.level(cosine).clamp(0.0, LEVEL_CAP)
 }
 
 /// The entry's closeness as a whole, or for `aspect` (which includes the whole entry's:
@@ -154,12 +187,13 @@ mod tests {
 
     /// (lexical confidence, cosine, fused confidence)
     const CASES: &[(f32, f32, f32)] = &[
-        (1.0, 0.7, 0.95), // words and meaning agree: nearly the words' own confidence
-        (1.0, 0.8, 1.0),  // closer than own phrasings: capped
-        (0.6, 0.3, 0.43), // words alone, meaning at noise: pulled below answering
-        (0.5, 0.7, 0.55), // weak words, meaning at the pack's own level: carried
-        (0.0, 0.7, 0.15), // meaning alone: never more than a hint
-        (0.05, 0.1, 0.0), // nothing: zero, never negative
+        (1.0, 0.7, 0.95),  // words and meaning agree: nearly the words' own confidence
+        (1.0, 0.8, 1.0),   // closer than own phrasings: capped
+        (0.6, 0.3, 0.43),  // words alone, meaning at noise: pulled below answering
+        (0.5, 0.7, 0.55),  // weak words, meaning at the pack's own level: carried
+        (0.0, 0.7, 0.48),  // meaning alone, at the pack's own level: a suggestion
+        (0.0, 0.8, 0.58),  // meaning alone, closer than that: an answer
+        (0.05, 0.1, 0.08), // nothing: a faint candidate, never negative
     ];
 
     #[test]
@@ -172,7 +206,7 @@ mod tests {
                 (got - want).abs() < 0.01,
                 "{words} {cosine}: {got} != {want}"
             );
-            assert_eq!(r.ranked[0].semantic, Some(cosine));
+            assert_eq!(r.ranked[0].semantic.map(|m| m.cosine), Some(cosine));
         }
     }
 
@@ -185,7 +219,8 @@ mod tests {
             &CAL,
         );
         let entries: Vec<usize> = r.ranked.iter().map(|c| c.entry).collect();
-        assert_eq!(entries, vec![0]);
+        assert_eq!(entries, vec![0, 2]);
+        assert!(r.ranked[0].confidence > 0.4 && r.ranked[1].confidence < 0.1);
     }
 
     #[test]

@@ -235,12 +235,19 @@ fn deletion_keys(word: &str) -> impl Iterator<Item = u64> + '_ {
 impl Index {
     /// Indexes every entry of `knowledge`.
     pub fn build(knowledge: &Knowledge) -> Index {
+        // Aspect keywords are left out: one made of words usually ignored ("when") is a cue
+        // for its aspect (see the matcher), not a term that would pull in every question.
+        let named = knowledge
+            .entries
+            .iter()
+            .flat_map(|e| e.keywords.iter().chain(e.subjects.iter()));
         let analyzer = Analyzer::new(
             knowledge
                 .synonyms
                 .iter()
                 .map(|(k, v)| (k.as_str(), v.as_str())),
-        );
+        )
+        .keeping(named);
         let mut index = Index {
             analyzer,
             ids: HashMap::new(),

@@ -5,9 +5,10 @@
 //! located. On success the new engine replaces the old in one pointer swap, so a question in
 //! flight holds either the old engine or the new one, never a mix.
 
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
-use std::time::SystemTime;
+use std::time::{Instant, SystemTime};
 
 use crate::problem::Problems;
 use crate::{Config, Engine};
@@ -19,6 +20,13 @@ pub struct Live {
     config_path: PathBuf,
     config_required: bool,
     current: RwLock<(Arc<Engine>, Arc<Config>)>,
+}
+
+/// Knowledge and config read and validated by [`Live::prepare`], not yet in force.
+#[derive(Debug)]
+pub struct Prepared {
+    engine: Engine,
+    config: Config,
 }
 
 /// What a successful reload changed.
@@ -38,7 +46,7 @@ impl Live {
         config_path: &Path,
         config_required: bool,
     ) -> Result<Live, Problems> {
-        let (engine, config) = load(knowledge_dir, config_path, config_required)?;
+        let (engine, config) = load(knowledge_dir, config_path, config_required, None)?;
         Ok(Live {
             knowledge_dir: knowledge_dir.to_path_buf(),
             config_path: config_path.to_path_buf(),
@@ -66,15 +74,32 @@ impl Live {
 
     /// Reloads knowledge and config; keeps the current ones on any problem.
     pub fn reload(&self) -> Result<Reloaded, Problems> {
-        let (engine, config) = load(&self.knowledge_dir, &self.config_path, self.config_required)?;
-        let old = self.engine();
+        Ok(self.commit(self.prepare(None)?))
+    }
+
+    /// Reads and validates knowledge and config, changing nothing: a reload that is given
+    /// up (too slow) is simply never committed. Past `until`, embedding stops (what was
+    /// embedded is cached for the next attempt) and the reading fails.
+    pub fn prepare(&self, until: Option<Instant>) -> Result<Prepared, Problems> {
+        let (engine, config) = load(
+            &self.knowledge_dir,
+            &self.config_path,
+            self.config_required,
+            until,
+        )?;
+        Ok(Prepared { engine, config })
+    }
+
+    /// Puts prepared knowledge and config in force.
+    pub fn commit(&self, prepared: Prepared) -> Reloaded {
+        let Prepared { engine, config } = prepared;
+        let mut guard = self.current.write().unwrap_or_else(|e| e.into_inner());
         let reloaded = Reloaded {
             entries: engine.knowledge().entries.len(),
-            commands_changed: command_set(&old) != command_set(&engine),
+            commands_changed: command_set(&guard.0) != command_set(&engine),
         };
-        let mut guard = self.current.write().unwrap_or_else(|e| e.into_inner());
         *guard = (Arc::new(engine), Arc::new(config));
-        Ok(reloaded)
+        reloaded
     }
 
     /// A value that changes when any knowledge or config file changes (names, sizes, times):
@@ -108,7 +133,12 @@ fn load(
     knowledge_dir: &Path,
     config_path: &Path,
     required: bool,
+    until: Option<Instant>,
 ) -> Result<(Engine, Config), Problems> {
+    let mut in_time = |_, _| match until {
+        Some(t) if Instant::now() > t => ControlFlow::Break(()),
+        _ => ControlFlow::Continue(()),
+    };
     let config = Config::load(config_path, required);
     let knowledge = crate::Knowledge::load_dir(knowledge_dir);
     match (config, knowledge) {
@@ -117,7 +147,7 @@ fn load(
                 knowledge,
                 config.matching.clone(),
                 knowledge_dir,
-                &mut |_, _| {},
+                &mut in_time,
             )?;
             Ok((engine, config))
         }

@@ -86,7 +86,7 @@ fn load_engine(dir: &Path, config: &Config) -> anyhow::Result<Engine> {
 
 /// Reports embedding progress on standard error: a first run on a large pack takes a while,
 /// and silence would look like a hang. Later runs read the cache and say nothing.
-fn progress(done: usize, total: usize) {
+fn progress(done: usize, total: usize) -> std::ops::ControlFlow<()> {
     use std::io::IsTerminal;
     let mut err = std::io::stderr();
     if err.is_terminal() {
@@ -97,6 +97,7 @@ fn progress(done: usize, total: usize) {
     } else if done == total.min(64) || done == total {
         let _ = writeln!(err, "embedding the knowledge: {done}/{total}");
     }
+    std::ops::ControlFlow::Continue(())
 }
 
 /// Answer questions as the Discord bot would, without Discord.
@@ -250,7 +251,17 @@ fn check(paths: &Paths) -> anyhow::Result<ExitCode> {
                     k.other_topics.len(),
                     paths.knowledge.display()
                 );
-                return Ok(ExitCode::SUCCESS);
+                let config = paths.config()?;
+                if !config.matching.semantic {
+                    return Ok(ExitCode::SUCCESS);
+                }
+                match Engine::build(k, config.matching.clone(), &paths.knowledge, &mut progress) {
+                    Ok((engine, _)) => {
+                        check_meaning(&engine);
+                        return Ok(ExitCode::SUCCESS);
+                    }
+                    Err(p) => problems.push(p.to_string()),
+                }
             }
         }
         Err(p) => problems.push(p.to_string()),
@@ -259,6 +270,34 @@ fn check(paths: &Paths) -> anyhow::Result<ExitCode> {
         println!("{p}");
     }
     Ok(ExitCode::from(1))
+}
+
+/// What semantic matching makes of the pack: its calibration, and the entries it will
+/// confuse (warnings: the pack still loads).
+fn check_meaning(engine: &Engine) {
+    let Some(semantic) = engine.semantic() else {
+        return;
+    };
+    let c = semantic.calibration();
+    println!(
+        "meaning: level 0 at cosine {:.3} (off-topic chat), level 1 at {:.3} (the pack's phrasings, {} samples)",
+        c.noise, c.own, c.samples
+    );
+    let entries = &engine.knowledge().entries;
+    for confusion in semantic.confusable() {
+        let (entry, with) = (&entries[confusion.entry], &entries[confusion.with]);
+        println!(
+            "warning: {}:{}: entry {:?}: {} of its {} ways of being asked are closer to entry {:?} ({}:{}) than to each other; make its alternates say what sets it apart, or merge the two",
+            entry.origin.path.display(),
+            entry.origin.line,
+            entry.id,
+            confusion.closer,
+            confusion.of,
+            with.id,
+            with.origin.path.display(),
+            with.origin.line
+        );
+    }
 }
 
 fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {

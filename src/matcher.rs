@@ -85,10 +85,24 @@ pub struct Candidate {
     pub factor: f32,
     /// The confidence from words alone (equal to `confidence` without semantic matching).
     pub lexical: f32,
-    /// The best cosine between the question and the candidate's phrasings, when semantic
+    /// How close the question's meaning is to the candidate's phrasings, when semantic
     /// matching is on.
-    pub semantic: Option<f32>,
+    pub semantic: Option<Meaning>,
 }
+
+/// The semantic evidence for a candidate.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Meaning {
+    /// The best cosine between the question and the candidate's phrasings.
+    pub cosine: f32,
+    /// That cosine read against the pack's calibration: 0 at off-topic chat, 1 at the pack's
+    /// own phrasings.
+    pub level: f32,
+}
+
+/// The level from which meaning vouches for a candidate whose words match only a small
+/// part of a long phrasing (see [`MIN_PRECISION`]).
+pub const VOUCH_LEVEL: f32 = 0.25;
 
 /// A question word as the matcher saw it.
 #[derive(Debug, Clone, PartialEq)]
@@ -199,10 +213,10 @@ pub fn rank(index: &Index, question: &str) -> Ranking {
 }
 
 /// The decision stage: the best candidate is answered when confident and clearly ahead,
-/// offered with the next ones when plausible, and dropped otherwise. `said` requires an
-/// answer to say most of the phrasing it matched: on words alone, that is the only guard
-/// against one common word matching a long phrasing.
-pub fn settle(ranking: Ranking, thresholds: &Matching, said: bool) -> Decision {
+/// offered with the next ones when plausible, and dropped otherwise. An answer must say most
+/// of the phrasing it matched, or be vouched for by meaning: the guard against one common
+/// word matching a long phrasing.
+pub fn settle(ranking: Ranking, thresholds: &Matching) -> Decision {
     let Ranking {
         mut ranked,
         terms,
@@ -225,11 +239,10 @@ pub fn settle(ranking: Ranking, thresholds: &Matching, said: bool) -> Decision {
         elsewhere,
     };
     let confidence = decision.confidence();
-    let precision = decision.best.as_ref().map_or(0.0, |c| c.precision);
-    if confidence >= thresholds.answer_threshold
-        && decision.margin() >= thresholds.margin
-        && (!said || precision >= MIN_PRECISION)
-    {
+    let said = decision.best.as_ref().is_some_and(|c| {
+        c.precision >= MIN_PRECISION || c.semantic.is_some_and(|m| m.level >= VOUCH_LEVEL)
+    });
+    if confidence >= thresholds.answer_threshold && decision.margin() >= thresholds.margin && said {
         decision.status = Status::Answered;
     } else if confidence >= thresholds.suggest_threshold {
         decision.status = Status::Suggested;

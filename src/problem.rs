@@ -71,15 +71,73 @@ impl fmt::Display for Problem {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub struct Problems(pub Vec<Problem>);
 
+/// How many problems are printed one by one: past this, an author has a pasted block or a
+/// wrong file to fix, not a list to read, and printing them all only buries the first.
+pub const SHOWN: usize = 100;
+
 impl fmt::Display for Problems {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, problem) in self.0.iter().enumerate() {
+        for (i, problem) in self.0.iter().take(SHOWN).enumerate() {
             if i > 0 {
                 writeln!(f)?;
             }
             write!(f, "{problem}")?;
         }
+        if let Some(rest) = self.0.len().checked_sub(SHOWN).filter(|&n| n > 0) {
+            write!(
+                f,
+                "\n... and {rest} more problem{}; fix these first",
+                if rest == 1 { "" } else { "s" }
+            )?;
+        }
         Ok(())
+    }
+}
+
+/// A text's line breaks, found once: locating each of many problems is then a binary search
+/// and a walk along one line, so reporting stays linear however many problems a file has.
+pub struct Lines<'a> {
+    source: &'a str,
+    newlines: Vec<usize>,
+}
+
+impl<'a> Lines<'a> {
+    /// Indexes `source`'s line breaks.
+    pub fn new(source: &'a str) -> Lines<'a> {
+        Lines {
+            source,
+            newlines: source.match_indices('\n').map(|(i, _)| i).collect(),
+        }
+    }
+
+    /// The 1-based line of byte offset `at`.
+    pub fn line(&self, at: usize) -> usize {
+        self.newlines.partition_point(|&n| n < at) + 1
+    }
+
+    /// What [`line_column`] says of `at`, without reading the text before its line.
+    pub fn line_column(&self, at: usize) -> (usize, usize) {
+        let mut at = at.min(self.source.len());
+        while !self.source.is_char_boundary(at) {
+            at -= 1;
+        }
+        let line = self.line(at);
+        let start = match line {
+            1 => 0,
+            n => self.newlines[n - 2] + 1,
+        };
+        (line, self.source[start..at].chars().count() + 1)
+    }
+
+    /// A problem at byte offset `at` of `path`, this text.
+    pub fn problem(&self, path: &Path, at: usize, message: impl Into<String>) -> Problem {
+        let (line, column) = self.line_column(at);
+        Problem {
+            path: path.to_path_buf(),
+            line,
+            column,
+            message: message.into(),
+        }
     }
 }
 
@@ -162,6 +220,30 @@ mod tests {
             assert_eq!(line_column(src, at), want, "offset {at}");
         }
         assert_eq!(line_column(src, 6), (2, 3), "inside a multi-byte char");
+        let lines = Lines::new(src);
+        for at in 0..12 {
+            assert_eq!(lines.line_column(at), line_column(src, at), "offset {at}");
+        }
+    }
+
+    #[test]
+    fn past_a_hundred_problems_the_rest_is_a_count() {
+        let many = |n: usize| {
+            Problems(
+                (1..=n)
+                    .map(|line| Problem::at(Path::new("a.toml"), "", 0, format!("bad {line}")))
+                    .collect(),
+            )
+            .to_string()
+        };
+        assert_eq!(many(SHOWN).lines().count(), SHOWN);
+        let text = many(SHOWN + 2);
+        assert_eq!(text.lines().count(), SHOWN + 1);
+        assert!(
+            text.ends_with("... and 2 more problems; fix these first"),
+            "{text}"
+        );
+        assert!(many(SHOWN + 1).ends_with("... and 1 more problem; fix these first"));
     }
 
     #[test]
@@ -197,5 +279,19 @@ mod tests {
         }
         let err = read_text(&fifo, 1 << 20).unwrap_err();
         assert!(err.message.contains("not a regular file"), "{err}");
+        // In a knowledge folder, beside a good file: one located problem, at once.
+        std::fs::write(
+            dir.path().join("a.toml"),
+            "[[entry]]\nid = \"a\"\nquestion = \"q\"\nanswer = \"a\"\n",
+        )
+        .unwrap();
+        let problems = crate::Knowledge::load_dir(dir.path()).unwrap_err();
+        assert_eq!(problems.0.len(), 1, "{problems}");
+        assert!(
+            problems
+                .to_string()
+                .starts_with(&format!("{}:1:1: not a regular file", fifo.display())),
+            "{problems}"
+        );
     }
 }

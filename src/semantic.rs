@@ -11,7 +11,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::calibrate::{self, Calibration};
-use crate::embed::{Cache, Model, ModelError, Opened};
+use crate::embed::{Cache, Model, ModelError, Opened, Progress};
 use crate::knowledge::Knowledge;
 use crate::text;
 
@@ -79,6 +79,19 @@ impl std::fmt::Debug for Semantic {
             .field("calibration", &self.calibration)
             .finish()
     }
+}
+
+/// An entry whose ways of being asked mostly sit closer to another entry's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Confusion {
+    /// The entry, by index.
+    pub entry: usize,
+    /// The entry its phrasings are closer to.
+    pub with: usize,
+    /// How many of its phrasings are closer to `with` than to its own others.
+    pub closer: usize,
+    /// How many phrasings it has.
+    pub of: usize,
 }
 
 /// What loading the vectors did, for the log and `qabot check`.
@@ -152,12 +165,13 @@ fn answer_text(answer: &str) -> String {
 
 impl Semantic {
     /// Embeds every phrasing of `knowledge` with `model`, through the cache at `cache`
-    /// (`None`: no cache). `progress(done, total)` hears about texts being embedded.
+    /// (`None`: no cache). `progress` hears about texts being embedded, and may stop it:
+    /// what was embedded by then is saved, so the next attempt starts from there.
     pub fn build(
         knowledge: &Knowledge,
         model: Arc<Model>,
         cache: Option<&Path>,
-        progress: &mut dyn FnMut(usize, usize),
+        progress: Progress,
     ) -> Result<(Semantic, Loaded), ModelError> {
         let (texts, owners) = phrasings(knowledge);
         // The chat lines go through the cache too: measuring noise must not cost a restart
@@ -171,7 +185,15 @@ impl Semantic {
             Some(path) => Cache::open(path, &model),
             None => (Cache::default(), Opened::Missing),
         };
-        let (rows, embedded) = store.embed(&model, &refs, progress)?;
+        let (rows, embedded) = match store.embed(&model, &refs, progress) {
+            Ok(done) => done,
+            Err(e) => {
+                if let (Some(path), ModelError::Stopped) = (cache, &e) {
+                    let _ = store.save(path, &model);
+                }
+                return Err(e);
+            }
+        };
         let save_error = match cache {
             Some(path)
                 if embedded > 0 || !matches!(opened, Opened::Read(n) if n == store.len()) =>
@@ -255,6 +277,68 @@ impl Semantic {
         Calibration::measure(&own, &noise)
     }
 
+    /// Entries most of whose ways of being asked sit closer to one other entry's than to
+    /// their own: questions meant for one will often get the other, or a "did you mean".
+    /// Compares every pair of whole-entry phrasings, so it is for `qabot check`, not for
+    /// every load.
+    pub fn confusable(&self) -> Vec<Confusion> {
+        let dim = self.model.dim();
+        let asked: Vec<(usize, &[f32])> = self
+            .owners
+            .iter()
+            .zip(self.vectors.chunks_exact(dim))
+            .filter(|(o, _)| o.aspect.is_none() && o.kind == Kind::Asked)
+            .map(|(o, v)| (o.entry as usize, v))
+            .collect();
+        let mut out = Vec::new();
+        let mut start = 0;
+        while start < asked.len() {
+            let entry = asked[start].0;
+            let end = start
+                + asked[start..]
+                    .iter()
+                    .take_while(|(e, _)| *e == entry)
+                    .count();
+            // Per other entry, how many of this entry's phrasings are closer to it.
+            let mut tally: Vec<(usize, usize)> = Vec::new();
+            for i in start..end {
+                let v = asked[i].1;
+                let mut own = f32::NEG_INFINITY;
+                let mut other = (f32::NEG_INFINITY, entry);
+                for (j, &(e, w)) in asked.iter().enumerate() {
+                    let cos = crate::embed::cosine(v, w);
+                    if e != entry && cos > other.0 {
+                        other = (cos, e);
+                    } else if e == entry && j != i {
+                        own = own.max(cos);
+                    }
+                }
+                if own.is_finite() && other.0 > own {
+                    match tally.iter_mut().find(|(e, _)| *e == other.1) {
+                        Some((_, n)) => *n += 1,
+                        None => tally.push((other.1, 1)),
+                    }
+                }
+            }
+            let of = end - start;
+            if let Some(&(with, closer)) = tally
+                .iter()
+                .max_by_key(|&&(e, n)| (n, std::cmp::Reverse(e)))
+            {
+                if 2 * closer > of {
+                    out.push(Confusion {
+                        entry,
+                        with,
+                        closer,
+                        of,
+                    });
+                }
+            }
+            start = end;
+        }
+        out
+    }
+
     /// What a cosine means in this pack.
     pub fn calibration(&self) -> &Calibration {
         &self.calibration
@@ -297,5 +381,110 @@ impl Semantic {
             *slot = slot.max(cos);
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ops::ControlFlow;
+    use std::path::PathBuf;
+
+    fn pack(n: usize) -> Knowledge {
+        let text: String = (0..n)
+            .map(|i| format!("[[entry]]\nid = \"e{i}\"\nquestion = \"How do I fix gadget {i}?\"\nanswer = \"Turn it off and on {i} times.\"\n"))
+            .collect();
+        Knowledge::from_sources(&[(PathBuf::from("k/a.toml"), text)]).expect("valid")
+    }
+
+    #[test]
+    fn a_stopped_build_keeps_what_it_embedded_and_a_corrupt_cache_is_rebuilt() {
+        let model = crate::embed::shared(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("models/all-MiniLM-L6-v2"),
+        )
+        .expect("shipped model");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let cache = dir.path().join("k.bin");
+        let knowledge = pack(40);
+        let mut stop = |_, _| ControlFlow::Break(());
+        let stopped = Semantic::build(&knowledge, Arc::clone(&model), Some(&cache), &mut stop);
+        assert!(matches!(stopped, Err(ModelError::Stopped)), "{stopped:?}");
+        let (_, opened) = Cache::open(&cache, &model);
+        let Opened::Read(kept) = opened else {
+            panic!("the partial cache was saved: {opened:?}")
+        };
+        assert!(kept > 0);
+
+        let mut go = |_, _| ControlFlow::Continue(());
+        let (_, loaded) =
+            Semantic::build(&knowledge, Arc::clone(&model), Some(&cache), &mut go).expect("builds");
+        let total = loaded.phrasings + calibrate::chat_lines().count();
+        assert_eq!(
+            loaded.embedded,
+            total - kept,
+            "only what the stopped build missed"
+        );
+        assert_eq!(loaded.cache, Opened::Read(kept));
+
+        let (_, again) =
+            Semantic::build(&knowledge, Arc::clone(&model), Some(&cache), &mut go).expect("builds");
+        assert_eq!((again.embedded, again.cache), (0, Opened::Read(total)));
+
+        let mut bytes = std::fs::read(&cache).expect("cache file");
+        let last = bytes.len() - 20;
+        bytes[last] ^= 0x01;
+        std::fs::write(&cache, bytes).expect("corrupt it");
+        let (_, rebuilt) =
+            Semantic::build(&knowledge, model, Some(&cache), &mut go).expect("builds");
+        assert_eq!(
+            rebuilt.embedded, total,
+            "nothing trusted from a corrupt file"
+        );
+        assert!(
+            matches!(&rebuilt.cache, Opened::Rebuilt(why) if why.contains("checksum")),
+            "{:?}",
+            rebuilt.cache
+        );
+    }
+
+    #[test]
+    fn entries_asked_like_another_are_confusable_and_distinct_ones_are_not() {
+        let model = crate::embed::shared(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("models/all-MiniLM-L6-v2"),
+        )
+        .expect("shipped model");
+        let text = r#"
+[[entry]]
+id = "bread"
+question = "How do I bake bread?"
+alternates = ["how do i reset my password", "password reset help"]
+answer = "Flour, water, salt, yeast."
+
+[[entry]]
+id = "password"
+question = "How do I reset my password?"
+alternates = ["i forgot my password", "my password does not work"]
+answer = "Use the link on the login page."
+
+[[entry]]
+id = "weather"
+question = "Will it rain tomorrow?"
+alternates = ["weather forecast for tomorrow", "do i need an umbrella"]
+answer = "Look at the sky."
+"#;
+        let knowledge = Knowledge::from_sources(&[(PathBuf::from("k/a.toml"), text.to_string())])
+            .expect("valid");
+        let mut go = |_, _| ControlFlow::Continue(());
+        let (semantic, _) = Semantic::build(&knowledge, model, None, &mut go).expect("builds");
+        let found: Vec<(usize, usize)> = semantic
+            .confusable()
+            .iter()
+            .map(|c| (c.entry, c.with))
+            .collect();
+        assert!(
+            found.contains(&(0, 1)) || found.contains(&(1, 0)),
+            "{found:?}"
+        );
+        assert!(found.iter().all(|&(e, w)| e != 2 && w != 2), "{found:?}");
     }
 }

@@ -48,7 +48,7 @@ const STOPWORDS: &[&str] = &[
     "nor", "not", "now", "of", "off", "oh", "ok", "okay", "on", "one", "only", "or", "other",
     "our", "ours", "out", "over", "own", "people", "please", "pls", "plz", "pick", "prefer",
     "pretty", "question", "questions", "rather", "really", "say", "says", "she", "should",
-    "shouldn", "so", "some", "somebody", "someone", "something", "sort", "still", "such", "sure",
+    "shouldn", "so", "some", "somebody", "someone", "something", "still", "such", "sure",
     "tell", "than", "thank", "thanks", "that", "thats", "the", "their", "them", "then", "there",
     "these", "they", "thing", "things", "think", "this", "those", "thx", "to", "too", "ty", "u",
     "uh", "um", "under", "until", "up", "ur", "use", "used", "using", "vs", "versus", "very",
@@ -62,7 +62,7 @@ const STOPWORDS: &[&str] = &[
     "tutorial", "tutorials", "guide", "guides", "example", "examples", "work", "works", "working",
     "worked", "instead", "yo", "sup", "hiya", "heya", "lmao", "btw", "tbh", "imo", "imho",
     "idk", "ngl", "fr", "q", "cheers", "appreciate", "appreciated", "advance", "seem", "seems",
-    "seemed", "hear", "heard", "true", "right", "correct", "honestly", "kinda", "sorta", "guess",
+    "seemed", "hear", "heard", "right", "correct", "honestly", "kinda", "sorta", "guess",
     "stuff", "literally", "main", "major", "rn", "atm", "tbf", "feel", "feels", "felt",
     "everything", "anything", "new", "sorry", "dumb", "stupid", "silly", "keep", "keeps",
 ];
@@ -145,6 +145,23 @@ impl Analyzer {
         }
         analyzer.synonyms = table;
         analyzer
+    }
+
+    /// The same analyzer, with each one-word phrase of `phrases` counting even where it is
+    /// usually filler: a word an owner made a keyword or a subject on its own ("else",
+    /// "when", "some") names something in their domain. In a longer phrase ("out of the
+    /// box") such words are only glue, and stay ignored.
+    pub fn keeping<'a>(mut self, phrases: impl IntoIterator<Item = &'a str>) -> Analyzer {
+        for phrase in phrases {
+            let mut all = words(phrase);
+            // One letter ("'a", a lifetime) is too little to call a name.
+            if let (Some(word), None) = (all.next(), all.next()) {
+                if word.chars().nth(1).is_some() {
+                    self.stopwords.remove(word.as_str());
+                }
+            }
+        }
+        self
     }
 
     /// True for words that say nothing about the topic.

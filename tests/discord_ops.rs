@@ -39,7 +39,9 @@ fn knowledge_dir(extra: &str) -> tempfile::TempDir {
         format!(
             "[discord]\nuser_cooldown_secs = 0\nchannel_replies_per_minute = 0\n\
              repeat_window_secs = 0\n{extra}\n\
-             [misses]\npath = \"\"\npending_path = \"\"\n"
+             [misses]\npath = \"\"\npending_path = \"\"\n\
+             [matching]\ncache_dir = {:?}\n",
+            dir.path().join("cache")
         ),
     )
     .expect("qabot.toml");
@@ -92,6 +94,16 @@ fn puts(fake: &FakeDiscord) -> usize {
     fake.requests().iter().filter(|r| r.method == "PUT").count()
 }
 
+/// The bot on the knowledge and config in `dir`, once it has registered its commands.
+async fn registered(dir: &Path) -> (FakeDiscord, Running) {
+    let fake = FakeDiscord::start().await;
+    let bot = Running::start_live(&fake, live(dir)).await;
+    fake.wait_for_request(|r| r.method == "PUT", WAIT)
+        .await
+        .expect("commands registered at READY");
+    (fake, bot)
+}
+
 fn command_names(fake: &FakeDiscord) -> Vec<String> {
     fake.global_commands()
         .iter()
@@ -102,11 +114,7 @@ fn command_names(fake: &FakeDiscord) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_broken_edit_is_refused_with_its_location_and_the_old_knowledge_keeps_answering() {
     let dir = knowledge_dir("");
-    let fake = FakeDiscord::start().await;
-    let bot = Running::start_live(&fake, live(dir.path())).await;
-    fake.wait_for_request(|r| r.method == "PUT", WAIT)
-        .await
-        .expect("commands registered at READY");
+    let (fake, bot) = registered(dir.path()).await;
     let reload = command_names(&fake)
         .contains(&"reload".to_string())
         .then(|| {
@@ -142,14 +150,70 @@ async fn a_broken_edit_is_refused_with_its_location_and_the_old_knowledge_keeps_
     finish(&fake, bot).await;
 }
 
+/// Entries enough that embedding them takes far longer than a short reload limit.
+fn many_entries(n: usize) -> String {
+    (0..n)
+        .map(|i| {
+            format!(
+                "[[entry]]\nid = \"e{i}\"\nquestion = \"How do I set up widget number {i}?\"\nanswer = \"Step {i}.\"\n"
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reload_past_its_time_limit_is_given_up_and_the_old_knowledge_answers_throughout() {
+    let dir = knowledge_dir("reload_timeout_secs = 0.2");
+    let (fake, bot) = registered(dir.path()).await;
+    std::fs::write(dir.path().join("k/a.toml"), EDITED_ENTRY).expect("edit");
+    std::fs::write(dir.path().join("k/many.toml"), many_entries(3_000)).expect("big file");
+
+    let id = fake
+        .send_slash_command(InteractionSpec::guild("reload").permissions(MANAGE_GUILD))
+        .await;
+    // While the reload reads, questions are answered, from the old knowledge.
+    let answer = ask_django(&fake).await;
+    assert!(
+        body_text(&answer).contains("A web framework."),
+        "the old knowledge answers during the reload: {answer:#?}"
+    );
+    let token = fake.interaction_token(id).expect("token");
+    let edit = fake
+        .wait_for_request(
+            |r| r.method == "PATCH" && r.path.contains(&token) && r.path.ends_with("@original"),
+            WAIT,
+        )
+        .await
+        .expect("the reload says how it went");
+    let said = edit.body.as_ref().expect("body")["content"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(said.starts_with("Not reloaded"), "{said}");
+    assert!(said.contains("took longer than 200ms"), "{said}");
+    assert!(said.contains("reload_timeout_secs"), "{said}");
+
+    // The handle SIGHUP uses gives up the same way.
+    match bot.reload.reload().await {
+        Err(ReloadError::TimedOut(limit)) => assert_eq!(limit.as_millis(), 200),
+        other => panic!("expected a time-out, got {other:?}"),
+    }
+    let answer = ask_django(&fake).await;
+    assert!(
+        body_text(&answer).contains("A web framework."),
+        "still the old knowledge after it: {answer:#?}"
+    );
+    assert!(bot
+        .metrics
+        .render()
+        .contains("qabot_reloads_total{result=\"failed\"} 2"));
+    finish(&fake, bot).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_aspect_re_registers_and_an_unchanged_set_sends_nothing() {
     let dir = knowledge_dir("");
-    let fake = FakeDiscord::start().await;
-    let bot = Running::start_live(&fake, live(dir.path())).await;
-    fake.wait_for_request(|r| r.method == "PUT", WAIT)
-        .await
-        .expect("commands registered at READY");
+    let (fake, bot) = registered(dir.path()).await;
     assert!(!command_names(&fake).contains(&"speed".to_string()));
 
     std::fs::write(dir.path().join("k/b.toml"), COMPARISON).expect("new entry");
@@ -236,11 +300,7 @@ async fn reload_is_refused_to_members_without_manage_server_unless_listed_as_adm
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_file_watch_reloads_a_settled_change() {
     let dir = knowledge_dir("watch = true");
-    let fake = FakeDiscord::start().await;
-    let bot = Running::start_live(&fake, live(dir.path())).await;
-    fake.wait_for_request(|r| r.method == "PUT", WAIT)
-        .await
-        .expect("commands registered at READY");
+    let (fake, bot) = registered(dir.path()).await;
     std::fs::write(dir.path().join("k/b.toml"), COMPARISON).expect("new entry");
     // Seen within a tick (1 s), applied after one more unchanged tick.
     fake.wait_for_requests(|r| r.method == "PUT", 2, WAIT)
@@ -446,6 +506,16 @@ async fn the_binary_s_memory_stays_flat_over_repeated_bursts() {
     const BURST: u64 = 1_000;
     const ROUNDS: usize = 5;
     let dir = knowledge_dir("");
+    // The Discord path's memory, by words only: 5,000 embeddings in a debug build would make
+    // this the slowest test by far, and the model keeps nothing from one question to the next
+    // (the release binary's peak memory with it is measured in the README).
+    let config = dir.path().join("qabot.toml");
+    let text = std::fs::read_to_string(&config).expect("config");
+    std::fs::write(
+        &config,
+        text.replace("[matching]\n", "[matching]\nsemantic = false\n"),
+    )
+    .expect("words only");
     let fake = FakeDiscord::start().await;
     // One malloc arena: a leak shows as growth, not hidden among (or faked by) the steps of
     // glibc opening a new arena for a busy thread.

@@ -46,6 +46,9 @@ pub enum ReloadError {
     /// Reading the files panicked (a bug in qabot).
     #[error("the reload crashed: {0}")]
     Crashed(String),
+    /// Reading the files took longer than `reload_timeout_secs`; the reading was given up.
+    #[error("reading the knowledge took longer than {0:?} (`reload_timeout_secs` in [discord]); a file on a slow or stuck disk, or a pack far bigger than before?")]
+    TimedOut(Duration),
 }
 
 /// Reloads on request; shared by the handler (`/reload`), the file watch and [`ReloadHandle`].
@@ -96,25 +99,32 @@ impl Reloader {
         };
         let _one = self.one_at_a_time.lock().await;
         let reading = Arc::clone(live);
-        let outcome = tokio::task::spawn_blocking(move || reading.reload())
-            .await
-            .map_err(|e| ReloadError::Crashed(e.to_string()));
-        self.metrics.reload(matches!(outcome, Ok(Ok(_))));
+        let limit = Duration::from_secs_f64(self.discord.reload_timeout_secs);
+        // Past the limit the reading is left to finish on its own thread and dropped: it was
+        // only prepared, never committed, so the previous knowledge stays whole.
+        let until = std::time::Instant::now() + limit;
+        let task = tokio::task::spawn_blocking(move || reading.prepare(Some(until)));
+        let outcome = match tokio::time::timeout(limit, task).await {
+            Err(_) => Err(ReloadError::TimedOut(limit)),
+            Ok(Err(e)) => Err(ReloadError::Crashed(e.to_string())),
+            Ok(Ok(read)) => read.map_err(ReloadError::Problems),
+        };
+        self.metrics.reload(outcome.is_ok());
         let reloaded = match outcome {
-            Ok(Ok(reloaded)) => reloaded,
-            Ok(Err(problems)) => {
+            Ok(prepared) => live.commit(prepared),
+            Err(ReloadError::Problems(problems)) => {
                 warn!(
                     "reload refused, still answering from the previous knowledge: {} problem(s)",
                     problems.0.len()
                 );
-                for problem in &problems.0 {
+                for problem in problems.0.iter().take(crate::problem::SHOWN) {
                     warn!("{problem}");
                 }
                 return Err(ReloadError::Problems(problems));
             }
-            Err(crashed) => {
-                error!("{crashed}; still answering from the previous knowledge");
-                return Err(crashed);
+            Err(other) => {
+                error!("{other}; still answering from the previous knowledge");
+                return Err(other);
             }
         };
         let engine = live.engine();

@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use super::model::{Model, ModelError};
+use super::Progress;
 
 /// The file's first bytes: format name and version.
 const MAGIC: &[u8; 8] = b"qabotv01";
@@ -120,29 +121,30 @@ impl Cache {
     }
 
     /// The vectors of `texts`, in order: from the cache where it has them, embedded with
-    /// `model` where it does not. `progress(done, total)` hears about the texts embedded.
+    /// `model` where it does not. `progress` hears about the texts embedded, and may stop
+    /// the embedding ([`ModelError::Stopped`]; what was embedded stays, for a later save).
     /// Afterwards the cache holds exactly these texts. Returns the vectors and how many
     /// texts were embedded.
     pub fn embed(
         &mut self,
         model: &Model,
         texts: &[&str],
-        progress: &mut dyn FnMut(usize, usize),
+        progress: Progress,
     ) -> Result<(Vec<Vector>, usize), ModelError> {
         let keys: Vec<u64> = texts.iter().map(|t| key(t)).collect();
-        let mut missing: Vec<usize> = Vec::new();
-        for (i, k) in keys.iter().enumerate() {
-            if !self.vectors.contains_key(k) && !missing.iter().any(|&j| keys[j] == *k) {
-                missing.push(i);
-            }
-        }
+        let mut wanted = std::collections::HashSet::new();
+        let missing: Vec<usize> = (0..keys.len())
+            .filter(|&i| !self.vectors.contains_key(&keys[i]) && wanted.insert(keys[i]))
+            .collect();
         let total = missing.len();
         for (n, chunk) in missing.chunks(PROGRESS_STEP).enumerate() {
             let batch: Vec<&str> = chunk.iter().map(|&i| texts[i]).collect();
             for (&i, v) in chunk.iter().zip(model.embed(&batch)?) {
                 self.vectors.insert(keys[i], v.into_boxed_slice());
             }
-            progress(((n + 1) * PROGRESS_STEP).min(total), total);
+            if progress(((n + 1) * PROGRESS_STEP).min(total), total).is_break() {
+                return Err(ModelError::Stopped);
+            }
         }
         let used: std::collections::HashSet<u64> = keys.iter().copied().collect();
         self.vectors.retain(|k, _| used.contains(k));
@@ -155,7 +157,19 @@ impl Cache {
 
     /// Writes the cache to `path` for `model`, atomically.
     pub fn save(&self, path: &Path, model: &Model) -> std::io::Result<()> {
-        let dim = model.dim();
+        let bytes = self.bytes(model.fingerprint(), model.dim());
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)?;
+        }
+        let tmp = temp_name(path);
+        std::fs::write(&tmp, &bytes)?;
+        std::fs::rename(&tmp, path).inspect_err(|_| {
+            let _ = std::fs::remove_file(&tmp);
+        })
+    }
+
+    /// The file's bytes: header, records in key order, checksum.
+    fn bytes(&self, fingerprint: u64, dim: usize) -> Vec<u8> {
         let mut body = Vec::with_capacity(self.vectors.len() * (8 + 4 * dim));
         let mut keys: Vec<&u64> = self.vectors.keys().collect();
         keys.sort_unstable();
@@ -167,19 +181,12 @@ impl Cache {
         }
         let mut bytes = Vec::with_capacity(HEADER + body.len() + 8);
         bytes.extend_from_slice(MAGIC);
-        bytes.extend_from_slice(&model.fingerprint().to_le_bytes());
+        bytes.extend_from_slice(&fingerprint.to_le_bytes());
         bytes.extend_from_slice(&(dim as u32).to_le_bytes());
         bytes.extend_from_slice(&(self.vectors.len() as u32).to_le_bytes());
         bytes.extend_from_slice(&body);
         bytes.extend_from_slice(&checksum(&body).to_le_bytes());
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent)?;
-        }
-        let tmp = temp_name(path);
-        std::fs::write(&tmp, &bytes)?;
-        std::fs::rename(&tmp, path).inspect_err(|_| {
-            let _ = std::fs::remove_file(&tmp);
-        })
+        bytes
     }
 
     /// How many vectors it holds.
@@ -202,4 +209,71 @@ fn temp_name(path: &Path) -> PathBuf {
     let mut name = path.file_name().unwrap_or_default().to_os_string();
     name.push(format!(".{}.{nanos}.tmp", std::process::id()));
     path.with_file_name(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PRINT: u64 = 0x1234_5678_9abc_def0;
+
+    fn two() -> Cache {
+        let mut cache = Cache::default();
+        cache
+            .vectors
+            .insert(key("a"), vec![0.6, 0.8].into_boxed_slice());
+        cache
+            .vectors
+            .insert(key("b"), vec![1.0, 0.0].into_boxed_slice());
+        cache
+    }
+
+    #[test]
+    fn a_saved_cache_reads_back_whole() {
+        let cache = Cache::parse(&two().bytes(PRINT, 2), PRINT, 2).expect("reads");
+        assert_eq!(cache.vectors, two().vectors);
+    }
+
+    #[test]
+    fn anything_untrustworthy_is_refused_with_its_reason() {
+        let good = two().bytes(PRINT, 2);
+        let mut flipped = good.clone();
+        flipped[HEADER + 9] ^= 0x40;
+        let mut nan = two();
+        nan.vectors
+            .insert(key("c"), vec![f32::NAN, 0.0].into_boxed_slice());
+        let cases: [(&str, Vec<u8>, u64, usize, &str); 7] = [
+            ("empty", Vec::new(), PRINT, 2, "not a qabot embedding cache"),
+            (
+                "foreign",
+                b"GIF89a and more bytes than a header".to_vec(),
+                PRINT,
+                2,
+                "not a qabot",
+            ),
+            (
+                "truncated",
+                good[..good.len() - 3].to_vec(),
+                PRINT,
+                2,
+                "truncated",
+            ),
+            ("bit flipped", flipped, PRINT, 2, "checksum"),
+            ("another model", good.clone(), PRINT ^ 1, 2, "another model"),
+            ("another size", good, PRINT, 3, "another model"),
+            (
+                "not a number",
+                nan.bytes(PRINT, 2),
+                PRINT,
+                2,
+                "not a number",
+            ),
+        ];
+        for (label, bytes, print, dim, reason) in cases {
+            match Cache::parse(&bytes, print, dim) {
+                Err(got) => assert!(got.contains(reason), "{label}: {got}"),
+                Ok(_) => panic!("{label}: trusted"),
+            }
+        }
+    }
 }

@@ -8,6 +8,10 @@ pub mod cache;
 pub mod model;
 
 pub use cache::{Cache, Opened};
+
+/// Hears `(done, total)` as texts are embedded, and says whether to go on: a reload past its
+/// time limit stops embedding rather than burn a core for nothing.
+pub type Progress<'a> = &'a mut dyn FnMut(usize, usize) -> std::ops::ControlFlow<()>;
 pub use model::{cosine, Model, ModelError};
 
 use std::path::{Path, PathBuf};

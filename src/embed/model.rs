@@ -46,6 +46,9 @@ pub enum ModelError {
     /// Running the model failed.
     #[error("embedding failed: {0}")]
     Run(String),
+    /// The progress callback asked to stop (a reload past its time limit).
+    #[error("stopped before every phrasing was embedded")]
+    Stopped,
 }
 
 /// A loaded sentence model. Immutable and `Sync`: one model serves every question and

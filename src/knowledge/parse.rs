@@ -12,7 +12,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::{Aspect, Entry, Knowledge, Origin, Texts};
-use crate::problem::{Problem, Problems};
+use crate::problem::{Lines, Problem, Problems};
 
 /// Command names qabot itself uses: an aspect may not take them.
 pub const RESERVED_COMMANDS: &[&str] = &["ask", "topics", "help", "reload"];
@@ -82,26 +82,21 @@ struct Checker<'a> {
     path: &'a Path,
     /// The same path, shared by the origins of the file's entries.
     shared_path: Arc<Path>,
-    source: &'a str,
-    /// Byte offsets of the source's line breaks: an entry's line is a binary search, not a
-    /// count from the start of the file (which made loading quadratic in the file's size).
-    newlines: Vec<usize>,
+    /// Where lines start: an entry's line, or a problem's place, is a binary search, not a
+    /// count from the start of the file (which made loading and reporting quadratic).
+    lines: Lines<'a>,
     problems: Vec<Problem>,
 }
 
 impl Checker<'_> {
-    /// The 1-based line of byte offset `at`, as [`crate::problem::line_column`] counts it.
+    /// The 1-based line of byte offset `at`.
     fn line(&self, at: usize) -> usize {
-        self.newlines.partition_point(|&n| n < at) + 1
+        self.lines.line(at)
     }
 
     fn report(&mut self, at: &S, message: impl Into<String>) {
-        self.problems.push(Problem::at(
-            self.path,
-            self.source,
-            at.span().start,
-            message,
-        ));
+        let problem = self.lines.problem(self.path, at.span().start, message);
+        self.problems.push(problem);
     }
 
     /// The trimmed text, or a problem if it is empty.
@@ -162,10 +157,9 @@ impl Checker<'_> {
             match a.text.get(subject.get_ref().as_str()) {
                 Some(text) => texts.push(self.trimmed("text", text)),
                 None => {
-                    let (line, _) = crate::problem::line_column(self.source, raw.span().start);
-                    self.problems.push(Problem::at(
+                    let line = self.line(raw.span().start);
+                    self.problems.push(self.lines.problem(
                         self.path,
-                        self.source,
                         raw.span().start,
                         format!(
                             "aspect {id:?} has no text for subject {:?}; add `text.{} = \"…\"` to the aspect at line {line}",
@@ -225,7 +219,7 @@ impl Checker<'_> {
         for aspect in &e.aspect {
             let aid = &aspect.get_ref().id;
             if let Some(first) = seen.insert(aid.get_ref(), aid) {
-                let (line, _) = crate::problem::line_column(self.source, first.span().start);
+                let line = self.line(first.span().start);
                 self.report(aid, format!("aspect id {:?} is used twice in this entry (first at line {line}); rename one", aid.get_ref()));
             }
         }
@@ -279,23 +273,22 @@ struct Seen {
     line: usize,
 }
 
-fn toml_problem(path: &Path, source: &str, e: &toml::de::Error) -> Problem {
-    Problem::spanned(
+fn toml_problem(path: &Path, lines: &Lines, e: &toml::de::Error) -> Problem {
+    lines.problem(
         path,
-        source,
-        e.span(),
+        e.span().map_or(0, |s| s.start),
         e.message().trim().replace('\n', " "),
     )
 }
 
 /// Reads the top level of a file, then each `[[entry]]` on its own.
-fn read_file(path: &Path, source: &str, problems: &mut Vec<Problem>) -> RawFile {
+fn read_file(path: &Path, source: &str, lines: &Lines, problems: &mut Vec<Problem>) -> RawFile {
     use toml::de::{DeTable, DeValue, Deserializer};
     let mut raw = RawFile::default();
     let root = match DeTable::parse(source) {
         Ok(root) => root.into_inner(),
         Err(e) => {
-            problems.push(toml_problem(path, source, &e));
+            problems.push(toml_problem(path, lines, &e));
             return raw;
         }
     };
@@ -305,7 +298,7 @@ fn read_file(path: &Path, source: &str, problems: &mut Vec<Problem>) -> RawFile 
             ("synonyms", DeValue::Table(table)) => {
                 match BTreeMap::<S, S>::deserialize(Deserializer::from(Spanned::new(span, table))) {
                     Ok(synonyms) => raw.synonyms = synonyms,
-                    Err(e) => problems.push(toml_problem(path, source, &e)),
+                    Err(e) => problems.push(toml_problem(path, lines, &e)),
                 }
             }
             ("other_topics", DeValue::Array(items)) => {
@@ -318,31 +311,29 @@ fn read_file(path: &Path, source: &str, problems: &mut Vec<Problem>) -> RawFile 
                 table.insert(key.clone(), Spanned::new(span.clone(), DeValue::Array(items)));
                 match Holder::deserialize(Deserializer::from(Spanned::new(span, table))) {
                     Ok(holder) => raw.other_topics = holder.other_topics,
-                    Err(e) => problems.push(toml_problem(path, source, &e)),
+                    Err(e) => problems.push(toml_problem(path, lines, &e)),
                 }
             }
             ("entry", DeValue::Array(items)) => {
                 for item in items {
                     let span = item.span();
                     let DeValue::Table(table) = item.into_inner() else {
-                        problems.push(Problem::at(path, source, span.start, "each entry must be a table: write it as [[entry]]"));
+                        problems.push(lines.problem(path, span.start, "each entry must be a table: write it as [[entry]]"));
                         continue;
                     };
                     match RawEntry::deserialize(Deserializer::from(Spanned::new(span.clone(), table))) {
                         Ok(entry) => raw.entry.push(Spanned::new(span, entry)),
-                        Err(e) => problems.push(toml_problem(path, source, &e)),
+                        Err(e) => problems.push(toml_problem(path, lines, &e)),
                     }
                 }
             }
-            (name @ ("synonyms" | "entry" | "other_topics"), _) => problems.push(Problem::at(
+            (name @ ("synonyms" | "entry" | "other_topics"), _) => problems.push(lines.problem(
                 path,
-                source,
                 span.start,
                 format!("`{name}` has the wrong shape: write [synonyms] as a table, other_topics as a list of words and entries as [[entry]]"),
             )),
-            (other, _) => problems.push(Problem::at(
+            (other, _) => problems.push(lines.problem(
                 path,
-                source,
                 key.span().start,
                 format!("unknown top-level key `{other}`; a knowledge file holds [synonyms], other_topics and [[entry]] tables"),
             )),
@@ -365,14 +356,13 @@ where
     let mut other_topic_spans: Vec<(String, PathBuf, usize)> = Vec::new();
     for (path, source) in sources {
         let (path, source) = (path.as_ref(), source.as_ref());
-        let raw = read_file(path, source, &mut problems);
         let mut checker = Checker {
             path,
             shared_path: Arc::from(path),
-            source,
-            newlines: source.match_indices('\n').map(|(i, _)| i).collect(),
+            lines: Lines::new(source),
             problems: Vec::new(),
         };
+        let raw = read_file(path, source, &checker.lines, &mut problems);
         for (from, to) in &raw.synonyms {
             let key = from.get_ref().trim().to_lowercase();
             let value = checker.text("synonym", to);
@@ -397,7 +387,7 @@ where
                 );
                 continue;
             }
-            let line = crate::problem::line_column(source, from.span().start).0;
+            let line = checker.line(from.span().start);
             if let Some(first) = synonym_seen.get(&key) {
                 checker.report(
                     from,
@@ -429,7 +419,11 @@ where
                     ),
                 );
             } else if !knowledge.other_topics.contains(&folded) {
-                other_topic_spans.push((folded.clone(), path.to_path_buf(), line_of(source, word)));
+                other_topic_spans.push((
+                    folded.clone(),
+                    path.to_path_buf(),
+                    checker.line(word.span().start),
+                ));
                 knowledge.other_topics.push(folded);
             }
         }
@@ -469,11 +463,6 @@ where
     } else {
         Err(Problems(problems))
     }
-}
-
-/// The 1-based line a value starts on.
-fn line_of(source: &str, value: &S) -> usize {
-    crate::problem::line_column(source, value.span().start).0
 }
 
 /// An other topic that is also a comparison's subject would turn away every question about it.
@@ -617,6 +606,26 @@ answer = "A web framework."
             .replace("answer = \"A web framework.\"", "answer = \"\"")
             .replace("question = \"Django or Flask?\"", "question = \"\"");
         assert_eq!(load(&text).unwrap_err().0.len(), 2);
+    }
+
+    #[test]
+    fn a_pasted_entry_gives_every_duplicate_located_and_prints_the_first_hundred() {
+        let entry = "[[entry]]\nid = \"same\"\nquestion = \"q\"\nanswer = \"a\"\n";
+        let sources = [(PathBuf::from("k/a.toml"), entry.repeat(5_000))];
+        let err = build(sources).unwrap_err();
+        assert_eq!(err.0.len(), 4_999);
+        let last = &err.0[4_998];
+        assert_eq!((last.line, last.column), (4_999 * 4 + 2, 6));
+        let text = err.to_string();
+        assert_eq!(text.lines().count(), crate::problem::SHOWN + 1);
+        assert!(
+            text.starts_with("k/a.toml:6:6: entry id \"same\" is already used at k/a.toml:1"),
+            "{text}"
+        );
+        assert!(
+            text.ends_with("... and 4899 more problems; fix these first"),
+            "{text}"
+        );
     }
 
     #[test]
