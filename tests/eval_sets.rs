@@ -12,7 +12,7 @@ use qabot::{eval, Engine};
 /// (set, least share of on-topic questions answered exactly, least share of off-topic ones
 /// left unanswered). Raise a floor when matching improves; never lower one to make a change
 /// pass without saying why in its commit.
-const FLOORS: &[(&str, f64, f64)] = &[("tuning.tsv", 0.96, 0.98), ("blind.tsv", 0.91, 0.99)];
+const FLOORS: &[(&str, f64, f64)] = &[("tuning.tsv", 0.96, 0.98), ("blind.tsv", 0.94, 0.99)];
 
 #[test]
 fn the_shipped_pack_keeps_its_level_on_every_set() {
@@ -37,10 +37,10 @@ fn the_shipped_pack_keeps_its_level_on_every_set() {
 /// off-topic questions left unanswered, least share answered or among the suggestions).
 /// The same rule as [`FLOORS`].
 const PACK_FLOORS: &[(&str, f64, f64, f64)] = &[
-    ("rust", 0.80, 0.93, 0.94),
-    ("syncthing", 0.78, 0.95, 0.95),
-    ("vue", 0.54, 0.95, 0.70),
-    ("retropie", 0.78, 0.97, 0.93),
+    ("rust", 0.81, 0.95, 0.95),
+    ("syncthing", 0.79, 0.95, 0.96),
+    ("vue", 0.55, 0.95, 0.71),
+    ("retropie", 0.79, 0.97, 0.94),
 ];
 
 #[test]
