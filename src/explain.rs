@@ -29,16 +29,23 @@ pub fn explain(engine: &Engine, decision: &Decision) -> String {
         };
         let _ = writeln!(out, "  {} -> {}: {:.2}", t.word, matched, t.weight);
     }
+    use crate::matcher::{
+        LEAD_DISCOUNT, LEAD_EXTRA_MARGIN, LEAD_LEVEL, MIN_PRECISION, VOUCH_LEVEL,
+    };
     let _ = writeln!(
         out,
-        "decision: {:?} (confidence {:.3}, margin {:.3}; answer needs >= {:.2} with margin >= {:.2} and precision >= {:.2} or meaning level >= {:.2}, suggest >= {:.2})",
+        "decision: {:?} (confidence {:.3}, margin {:.3})",
         decision.status,
         decision.confidence(),
         decision.margin(),
+    );
+    let _ = writeln!(
+        out,
+        "  answer needs >= {:.2} with margin >= {:.2} (or >= {:.2} with margin >= {:.2} and meaning level >= {LEAD_LEVEL:.2}), and precision >= {MIN_PRECISION:.2} or meaning level >= {VOUCH_LEVEL:.2}; suggest >= {:.2}",
         m.answer_threshold,
         m.margin,
-        crate::matcher::MIN_PRECISION,
-        crate::matcher::VOUCH_LEVEL,
+        m.answer_threshold - LEAD_DISCOUNT,
+        m.margin + LEAD_EXTRA_MARGIN,
         m.suggest_threshold
     );
     if let Some(semantic) = engine.semantic() {

@@ -104,6 +104,16 @@ pub struct Meaning {
 /// part of a long phrasing (see [`MIN_PRECISION`]).
 pub const VOUCH_LEVEL: f32 = 0.25;
 
+/// A clear lead: a candidate this far ahead of every other (`margin` plus this), whose
+/// meaning is near the pack's own level ([`LEAD_LEVEL`]), is answered with this much less
+/// than `answer_threshold`. Chat questions full of words the pack does not know score low
+/// on words, yet leave no doubt which entry they mean.
+pub const LEAD_EXTRA_MARGIN: f32 = 0.17;
+/// See [`LEAD_EXTRA_MARGIN`].
+pub const LEAD_DISCOUNT: f32 = 0.15;
+/// See [`LEAD_EXTRA_MARGIN`].
+pub const LEAD_LEVEL: f32 = 0.8;
+
 /// A question word as the matcher saw it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct QueryTerm {
@@ -212,7 +222,8 @@ pub fn rank(index: &Index, question: &str) -> Ranking {
     }
 }
 
-/// The decision stage: the best candidate is answered when confident and clearly ahead,
+/// The decision stage: the best candidate is answered when confident and clearly ahead (or
+/// far ahead, with meaning close: see [`LEAD_EXTRA_MARGIN`]),
 /// offered with the next ones when plausible, and dropped otherwise. An answer must say most
 /// of the phrasing it matched, or be vouched for by meaning: the guard against one common
 /// word matching a long phrasing.
@@ -242,7 +253,16 @@ pub fn settle(ranking: Ranking, thresholds: &Matching) -> Decision {
     let said = decision.best.as_ref().is_some_and(|c| {
         c.precision >= MIN_PRECISION || c.semantic.is_some_and(|m| m.level >= VOUCH_LEVEL)
     });
-    if confidence >= thresholds.answer_threshold && decision.margin() >= thresholds.margin && said {
+    let margin = decision.margin();
+    let plain = confidence >= thresholds.answer_threshold && margin >= thresholds.margin;
+    let lead = confidence >= thresholds.answer_threshold - LEAD_DISCOUNT
+        && margin >= thresholds.margin + LEAD_EXTRA_MARGIN
+        && decision
+            .best
+            .as_ref()
+            .and_then(|c| c.semantic)
+            .is_some_and(|m| m.level >= LEAD_LEVEL);
+    if (plain || lead) && said {
         decision.status = Status::Answered;
     } else if confidence >= thresholds.suggest_threshold {
         decision.status = Status::Suggested;
@@ -556,6 +576,50 @@ mod tests {
         }
         let k = Knowledge::from_sources(&[(PathBuf::from("k.toml"), text)]).unwrap();
         Index::build(&k)
+    }
+
+    /// (best confidence, runner-up's, best's precision, best's meaning level, outcome)
+    const SETTLE: &[(f32, f32, f32, Option<f32>, Status)] = &[
+        (0.60, 0.10, 1.0, None, Status::Answered), // confident and ahead
+        (0.60, 0.55, 1.0, None, Status::Suggested), // too close to the next
+        (0.60, 0.10, 0.3, None, Status::Suggested), // one word of a long phrasing
+        (0.60, 0.10, 0.3, Some(0.3), Status::Answered), // ...that meaning vouches for
+        (0.45, 0.10, 1.0, Some(0.9), Status::Answered), // a clear lead, meaning close
+        (0.45, 0.10, 1.0, Some(0.5), Status::Suggested), // a clear lead, meaning far
+        (0.45, 0.25, 1.0, Some(0.9), Status::Suggested), // not lead enough
+        (0.35, 0.00, 1.0, Some(1.2), Status::Suggested), // too little for any lead
+        (0.20, 0.00, 1.0, Some(1.2), Status::None), // not even a suggestion
+    ];
+
+    #[test]
+    fn settle_table() {
+        let candidate = |entry, confidence, precision, level: Option<f32>| Candidate {
+            entry,
+            aspect: None,
+            confidence,
+            coverage: confidence,
+            precision,
+            phrase: None,
+            factor: 1.0,
+            lexical: confidence,
+            semantic: level.map(|level| Meaning { cosine: 0.5, level }),
+        };
+        for &(best, next, precision, level, want) in SETTLE {
+            let ranking = Ranking {
+                ranked: vec![
+                    candidate(1, next, 1.0, None),
+                    candidate(0, best, precision, level),
+                ],
+                ruled_out: Vec::new(),
+                terms: Vec::new(),
+                elsewhere: None,
+            };
+            let got = settle(ranking, &Matching::default()).status;
+            assert_eq!(
+                got, want,
+                "{best} over {next}, precision {precision}, level {level:?}"
+            );
+        }
     }
 
     #[test]
