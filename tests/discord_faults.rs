@@ -261,6 +261,9 @@ async fn a_burst_of_2000_questions_gets_every_allowed_reply_exactly_once() {
     // questions of the minute and drops the other 50, so 1,500 replies are due.
     config.discord.channel_replies_per_minute = PER_CHANNEL_PER_MINUTE;
     config.discord.repeat_window_secs = 0;
+    // The gate and the delivery are under test, at 2,000 questions within the minute the
+    // limits count in: by words only, as a debug build cannot embed 33 questions a second.
+    config.matching.semantic = false;
     let bot = Running::start(&fake, config).await;
 
     let started = Instant::now();

@@ -18,8 +18,9 @@ use support::fake_discord::{
     FakeDiscord, GatewayRecord, InteractionSpec, MessageSpec, Recorded, RestFault,
 };
 
-/// How long a reload that embeds new phrasings may take in a debug build on a busy machine:
-/// only a failing test waits this long.
+/// How long a start or a reload that embeds phrasings (the binary's first start embeds the
+/// whole pack) may take in a debug build on a busy machine: only a failing test waits this
+/// long.
 const RELOAD_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// MANAGE_GUILD, as Discord sends it in an interaction's `member.permissions`.
@@ -532,7 +533,9 @@ async fn the_binary_s_memory_stays_flat_over_repeated_bursts() {
     let child = spawn_qabot(&fake, dir.path(), &env);
     let pid = child.id();
     let mut guard = KillOnDrop(Some(pid));
-    fake.wait_ready(WAIT).await.expect("the binary connects");
+    fake.wait_ready(RELOAD_WAIT)
+        .await
+        .expect("the binary connects");
     let mut rss = Vec::new();
     for round in 0..ROUNDS as u64 {
         let mut asked = std::collections::HashSet::new();
@@ -584,7 +587,9 @@ async fn sighup_reloads_sigterm_exits_0_and_trace_logs_never_show_the_token() {
     let child = spawn_qabot(&fake, dir.path(), &[("DISCORD_TOKEN", FakeDiscord::TOKEN)]);
     let pid = child.id();
     let mut guard = KillOnDrop(Some(pid));
-    fake.wait_ready(WAIT).await.expect("the binary connects");
+    fake.wait_ready(RELOAD_WAIT)
+        .await
+        .expect("the binary connects");
     fake.wait_for_request(|r| r.method == "PUT", WAIT)
         .await
         .expect("commands registered at READY");

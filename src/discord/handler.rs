@@ -172,6 +172,20 @@ impl Handler {
         Arc::clone(&self.engine.read().unwrap_or_else(PoisonError::into_inner))
     }
 
+    /// Asks `engine` on the blocking pool: embedding a question takes milliseconds of CPU,
+    /// which on a runtime worker would hold up the gateway's heartbeats and every other
+    /// event behind it. `None` only if the matching panicked (a bug, logged).
+    async fn ask(engine: &Arc<Engine>, question: &str) -> Option<Answer> {
+        let (engine, question) = (Arc::clone(engine), question.to_string());
+        match tokio::task::spawn_blocking(move || engine.ask(&question)).await {
+            Ok(answer) => Some(answer),
+            Err(e) => {
+                warn!("matching a question failed: {e}");
+                None
+            }
+        }
+    }
+
     fn gate(&self) -> MutexGuard<'_, Gate> {
         self.gate.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -218,7 +232,9 @@ impl Handler {
         };
         let started = Instant::now();
         let engine = self.engine();
-        let answer = engine.ask(question);
+        let Some(answer) = Self::ask(&engine, question).await else {
+            return;
+        };
         if trigger == Trigger::Auto && !self.sure_enough(question, &answer) {
             return;
         }
@@ -350,7 +366,15 @@ impl Handler {
             }
             commands::ASK => {
                 let question = string_option(command, commands::QUESTION).unwrap_or_default();
-                let answer = engine.ask(question);
+                let Some(answer) = Self::ask(&engine, question).await else {
+                    let note = render::ephemeral_note(
+                        "Something went wrong matching that question; please try other words.",
+                    );
+                    let result = command
+                        .create_response(&ctx.http, CreateInteractionResponse::Message(note))
+                        .await;
+                    return self.logged(result, name);
+                };
                 self.log_miss(&engine, question, &answer, user);
                 // The response message's id is not known here; a click on it finds the
                 // question through the interaction id Discord puts on the message.
