@@ -287,6 +287,10 @@ mod tests {
         .unwrap();
         let problems = crate::Knowledge::load_dir(dir.path()).unwrap_err();
         assert_eq!(problems.0.len(), 1, "{problems}");
+        // A symlink to a regular file is read like the file.
+        let link = dir.path().join("link.toml");
+        std::os::unix::fs::symlink(dir.path().join("a.toml"), &link).unwrap();
+        assert!(read_text(&link, 1 << 20).unwrap().contains("[[entry]]"));
         assert!(
             problems
                 .to_string()
