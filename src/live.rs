@@ -129,15 +129,27 @@ impl Live {
     }
 }
 
+/// How often a long embedding is reported in the log.
+const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
 fn load(
     knowledge_dir: &Path,
     config_path: &Path,
     required: bool,
     until: Option<Instant>,
 ) -> Result<(Engine, Config), Problems> {
-    let mut in_time = |_, _| match until {
-        Some(t) if Instant::now() > t => ControlFlow::Break(()),
-        _ => ControlFlow::Continue(()),
+    // A first start or a big edit embeds for a while: say so in the log every few seconds,
+    // so a bot that is not answering yet does not look hung.
+    let mut said = Instant::now();
+    let mut in_time = |done: usize, total: usize| {
+        if done == total || said.elapsed() >= PROGRESS_EVERY {
+            tracing::info!(done, total, "embedding the knowledge");
+            said = Instant::now();
+        }
+        match until {
+            Some(t) if Instant::now() > t => ControlFlow::Break(()),
+            _ => ControlFlow::Continue(()),
+        }
     };
     let config = Config::load(config_path, required);
     let knowledge = crate::Knowledge::load_dir(knowledge_dir);
