@@ -103,13 +103,19 @@ fn describe(out: &mut String, engine: &Engine, name: &str, c: &Candidate) {
     );
     let parts = match c.semantic {
         Some(crate::matcher::Meaning { cosine, level }) => {
-            format!(
-                "{} x lexical {:.3} [{words}] + {:.1} x (level {level:.3} [cosine {cosine:.3}] - {})",
-                crate::fuse::LEXICAL_SHARE,
-                c.lexical,
-                1.0 - crate::fuse::LEXICAL_SHARE,
-                crate::fuse::SEMANTIC_FLOOR
-            )
+            use crate::fuse::{alone, LEXICAL_SHARE, SEMANTIC_FLOOR};
+            let fused =
+                LEXICAL_SHARE * c.lexical + (1.0 - LEXICAL_SHARE) * (level - SEMANTIC_FLOOR);
+            let meaning = format!("level {level:.3} [cosine {cosine:.3}]");
+            if c.factor * alone(level) > fused {
+                format!("{factor}meaning alone {:.3} [from {meaning}]", alone(level))
+            } else {
+                format!(
+                    "{LEXICAL_SHARE} x lexical {:.3} [{words}] + {:.1} x ({meaning} - {SEMANTIC_FLOOR})",
+                    c.lexical,
+                    1.0 - LEXICAL_SHARE,
+                )
+            }
         }
         _ => words,
     };
