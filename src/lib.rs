@@ -11,6 +11,7 @@ pub mod engine;
 pub mod eval;
 pub mod explain;
 pub mod fuse;
+pub mod import;
 pub mod index;
 pub mod knowledge;
 pub mod live;
