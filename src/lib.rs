@@ -13,6 +13,7 @@ pub mod explain;
 pub mod fuse;
 pub mod import;
 pub mod index;
+pub mod init;
 pub mod knowledge;
 pub mod live;
 pub mod matcher;

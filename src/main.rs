@@ -13,6 +13,7 @@ use qabot::{Config, Engine, Knowledge};
 /// Start with `qabot ask "django or flask for a beginner?"`: it prints exactly the reply a
 /// Discord user would get. `qabot check` validates the knowledge and config; `qabot eval`
 /// measures how well the knowledge answers a set of questions; `qabot run` starts the bot.
+/// For a bot of your own, `qabot init my-bot` makes a folder with an example pack, and
 /// `qabot import` turns an FAQ you already have into knowledge files.
 #[derive(Parser)]
 #[command(name = "qabot", version, about, long_about)]
@@ -23,6 +24,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    Init(InitArgs),
     Import(ImportArgs),
     Ask(AskArgs),
     /// Validate the knowledge folder and the configuration.
@@ -40,6 +42,21 @@ enum Command {
     /// URL, such as a rate-limit proxy.
     Run(Paths),
     Invite(InviteArgs),
+}
+
+/// Create a bot folder: an example knowledge pack and the configuration.
+///
+/// Writes DIR/knowledge/example.toml (a small commented pack about a board-game club: four
+/// questions and a comparison with two aspects) and DIR/config/qabot.toml (every key
+/// documented), then prints the next steps. DIR must be new or empty (hidden files such as
+/// `.git` aside); nothing is ever overwritten. The config points `[matching] model` at the
+/// sentence model that came with this qabot build, by its absolute path, so `qabot ask`
+/// works from DIR; without one it sets `semantic = false` and says how to turn it on.
+#[derive(Args)]
+struct InitArgs {
+    /// The folder to set up (created if missing).
+    #[arg(default_value = ".", value_name = "DIR")]
+    dir: PathBuf,
 }
 
 /// Turn existing FAQ material into a knowledge pack (TOML files `qabot check` accepts).
@@ -204,6 +221,7 @@ struct MissesArgs {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Init(args) => init(&args),
         Command::Import(args) => import(&args),
         Command::Ask(args) => ask(args),
         Command::Check(paths) => check(&paths),
@@ -229,6 +247,22 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
             .downcast_ref::<std::io::Error>()
             .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
     })
+}
+
+fn init(args: &InitArgs) -> anyhow::Result<ExitCode> {
+    let model = qabot::init::find_model();
+    let config = qabot::init::config_text(model.as_deref())?;
+    match qabot::init::create(&args.dir, &config) {
+        Ok(created) => {
+            print!("{}", qabot::init::next_steps(&created, model.is_some()));
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e @ qabot::init::InitError::ShippedConfig(_)) => Err(e.into()),
+        Err(e) => {
+            eprintln!("qabot init: {e}");
+            Ok(ExitCode::from(1))
+        }
+    }
 }
 
 fn import(args: &ImportArgs) -> anyhow::Result<ExitCode> {

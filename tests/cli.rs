@@ -1,5 +1,5 @@
-//! The `qabot` command as a newcomer uses it: `import`, `ask`, `check` and `eval` on real
-//! files.
+//! The `qabot` command as a newcomer uses it: `init`, `import`, `ask`, `check` and `eval` on
+//! real files.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -181,6 +181,7 @@ fn dev_set_meets_the_bar() {
 fn help_documents_every_command() {
     let top = stdout(&qabot(&["--help"], None));
     for line in [
+        "init    Create",
         "import  Turn",
         "ask     Answer",
         "check   Validate",
@@ -191,7 +192,7 @@ fn help_documents_every_command() {
     ] {
         assert!(top.contains(line), "`qabot --help` lacks {line:?}:\n{top}");
     }
-    for cmd in ["ask", "check", "eval", "import"] {
+    for cmd in ["ask", "check", "eval", "import", "init"] {
         let out = qabot(&[cmd, "--help"], None);
         assert!(out.status.success());
         assert!(stdout(&out).len() > 300, "`qabot {cmd} --help` is too thin");
@@ -418,4 +419,39 @@ fn import_keeps_existing_files_unless_forced() {
     assert!(std::fs::read_to_string(&mine)
         .unwrap()
         .contains("id = \"can-i-donate\""));
+}
+
+#[test]
+fn init_makes_a_folder_that_answers_from_its_example() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bot = tmp.path().join("bot");
+    let init = qabot(&["init", bot.to_str().unwrap()], None);
+    let text = stdout(&init);
+    assert!(init.status.success(), "{text}{}", stderr(&init));
+    for step in [
+        "qabot ask \"",
+        "qabot import",
+        "qabot check",
+        "DISCORD_TOKEN=... qabot run",
+    ] {
+        assert!(text.contains(step), "missing {step:?} in\n{text}");
+    }
+    assert!(bot.join("knowledge/example.toml").is_file());
+    // From inside the new folder, with its own config (and the model it points at).
+    let ask = qabot_in(&bot, &["ask", qabot::init::EXAMPLE_QUESTION], None);
+    assert!(
+        stdout(&ask).starts_with("**When and where does the club meet?**"),
+        "{}{}",
+        stdout(&ask),
+        stderr(&ask)
+    );
+    let check = qabot_in(&bot, &["check"], None);
+    assert!(check.status.success(), "{}", stdout(&check));
+    let again = qabot_in(&bot, &["init"], None);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(
+        stderr(&again).contains("is not empty"),
+        "{}",
+        stderr(&again)
+    );
 }
