@@ -740,6 +740,24 @@ pub fn write(plan: &Plan, force: bool) -> Result<Knowledge, ImportError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+        /// Whatever a source holds, the readers give drafts or a located refusal, and every
+        /// id made from any text is valid.
+        #[test]
+        fn readers_never_panic(text in "[-#+:\\[\\]\"'`~|>\n\r ,;\tq=aé🎲]{0,200}") {
+            let _ = front_matter::split(&text);
+            let _ = markdown::faq(&text);
+            let _ = markdown::entry(&text, "x");
+            let _ = csv::table(&text, ',');
+            let _ = csv::table(&text, '\t');
+            let id = ids::slug(&text);
+            prop_assert!(id.is_empty() || crate::knowledge::is_command_name(&id), "{id:?}");
+        }
+    }
 
     fn write_file(dir: &Path, name: &str, text: &str) -> PathBuf {
         let path = dir.join(name);
