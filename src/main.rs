@@ -13,6 +13,8 @@ use qabot::{Config, Engine, Knowledge};
 /// Start with `qabot ask "django or flask for a beginner?"`: it prints exactly the reply a
 /// Discord user would get. `qabot check` validates the knowledge and config; `qabot eval`
 /// measures how well the knowledge answers a set of questions; `qabot run` starts the bot.
+/// For a bot of your own, `qabot init my-bot` makes a folder with an example pack, and
+/// `qabot import` turns an FAQ you already have into knowledge files.
 #[derive(Parser)]
 #[command(name = "qabot", version, about, long_about)]
 struct Cli {
@@ -22,6 +24,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    Init(InitArgs),
+    Import(ImportArgs),
     Ask(AskArgs),
     /// Validate the knowledge folder and the configuration.
     ///
@@ -38,6 +42,60 @@ enum Command {
     /// URL, such as a rate-limit proxy.
     Run(Paths),
     Invite(InviteArgs),
+}
+
+/// Create a bot folder: an example knowledge pack and the configuration.
+///
+/// Writes DIR/knowledge/example.toml (a small commented pack about a board-game club: four
+/// questions and a comparison with two aspects) and DIR/config/qabot.toml (every key
+/// documented), then prints the next steps. DIR must be new or empty (hidden files such as
+/// `.git` aside); nothing is ever overwritten. The config points `[matching] model` at the
+/// sentence model that came with this qabot build, by its absolute path, so `qabot ask`
+/// works from DIR; without one it sets `semantic = false` and says how to turn it on.
+#[derive(Args)]
+struct InitArgs {
+    /// The folder to set up (created if missing).
+    #[arg(default_value = ".", value_name = "DIR")]
+    dir: PathBuf,
+}
+
+/// Turn existing FAQ material into a knowledge pack (TOML files `qabot check` accepts).
+///
+/// Each SOURCE becomes one file, DIR/<source name>.toml. Sources, by kind:
+///
+/// - A folder of `NAME.md` files, one entry each (a bot's tag collection). The question is
+///   the front matter's `title` (or `question`), else the first `# heading`; the rest of the
+///   file is the answer, kept as Discord markdown, code blocks intact. The id is the front
+///   matter's `id`, else NAME. Front matter is YAML between `---` lines or TOML between
+///   `+++` lines; `aliases`/`alternates` become alternates and `keywords`/`tags` keywords, as
+///   `key: [a, b]` or `key:` followed by `- item` lines. A file with no question is refused.
+///
+/// - One `.md` file holding a whole FAQ: a heading per question, the text under it the
+///   answer. Questions are the `#` headings if they repeat, else the `##` ones (a `# Title`
+///   and text above the first question are left out, and reported).
+///
+/// - A `.csv` (comma) or `.tsv` (tab) table whose first row names the columns: `question`
+///   and `answer`, optionally `id`, `alternates` and `keywords` (lists separated by `;` or
+///   `|`). Fields may be quoted ("..."), holding delimiters, line breaks and doubled quotes.
+///
+/// Ids are made valid (lowercase ASCII letters, digits and single hyphens, at most 32
+/// characters; accents folded), made from the question when none is given, and made unique
+/// with `-2`, `-3`, ... (also against the other .toml files in DIR). The report on standard
+/// output lists every id repaired, every duplicate renamed and every answer too long for one
+/// Discord message (kept whole, never cut). The pack is checked before anything is written;
+/// existing files are never overwritten without --force. Exits 1 if a source cannot be read
+/// or imported, naming the file and line.
+#[derive(Args)]
+struct ImportArgs {
+    /// A folder of .md files, a .md FAQ, a .csv or a .tsv file; several may be given.
+    #[arg(required = true, value_name = "SOURCE")]
+    sources: Vec<PathBuf>,
+    /// The knowledge folder to write to (created if missing), e.g. `knowledge`.
+    #[arg(long, short, value_name = "DIR")]
+    out: PathBuf,
+    /// Overwrite files of the same name in DIR.
+    #[arg(long)]
+    force: bool,
 }
 
 /// Where the knowledge and configuration are.
@@ -163,6 +221,8 @@ struct MissesArgs {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Init(args) => init(&args),
+        Command::Import(args) => import(&args),
         Command::Ask(args) => ask(args),
         Command::Check(paths) => check(&paths),
         Command::Eval(args) => eval(args),
@@ -187,6 +247,42 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
             .downcast_ref::<std::io::Error>()
             .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
     })
+}
+
+fn init(args: &InitArgs) -> anyhow::Result<ExitCode> {
+    let model = qabot::init::find_model();
+    let config = qabot::init::config_text(model.as_deref())?;
+    match qabot::init::create(&args.dir, &config) {
+        Ok(created) => {
+            print!("{}", qabot::init::next_steps(&created, model.is_some()));
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e @ qabot::init::InitError::ShippedConfig(_)) => Err(e.into()),
+        Err(e) => {
+            eprintln!("qabot init: {e}");
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+fn import(args: &ImportArgs) -> anyhow::Result<ExitCode> {
+    let imported = qabot::import::plan(&args.sources, &args.out)
+        .and_then(|plan| qabot::import::write(&plan, args.force).map(|_| plan));
+    match imported {
+        Ok(plan) => {
+            println!("{}", qabot::import::Report(&plan));
+            println!(
+                "next: `qabot check -k {dir}`, then `qabot ask -k {dir} \"...\"`",
+                dir = args.out.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) if e.is_bug() => Err(e.into()),
+        Err(e) => {
+            eprintln!("qabot import: {e}");
+            Ok(ExitCode::from(1))
+        }
+    }
 }
 
 fn ask(args: AskArgs) -> anyhow::Result<ExitCode> {

@@ -1,13 +1,19 @@
-//! The `qabot` command as a newcomer uses it: `ask`, `check` and `eval` on real files.
+//! The `qabot` command as a newcomer uses it: `init`, `import`, `ask`, `check` and `eval` on
+//! real files.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn qabot(args: &[&str], stdin: Option<&str>) -> Output {
+    qabot_in(Path::new(env!("CARGO_MANIFEST_DIR")), args, stdin)
+}
+
+/// Runs qabot with `dir` as its working directory.
+fn qabot_in(dir: &Path, args: &[&str], stdin: Option<&str>) -> Output {
     use std::io::Write;
     let mut child = Command::new(env!("CARGO_BIN_EXE_qabot"))
         .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .current_dir(dir)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -23,6 +29,10 @@ fn qabot(args: &[&str], stdin: Option<&str>) -> Output {
 
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 #[test]
@@ -171,6 +181,8 @@ fn dev_set_meets_the_bar() {
 fn help_documents_every_command() {
     let top = stdout(&qabot(&["--help"], None));
     for line in [
+        "init    Create",
+        "import  Turn",
         "ask     Answer",
         "check   Validate",
         "eval    Measure",
@@ -180,7 +192,7 @@ fn help_documents_every_command() {
     ] {
         assert!(top.contains(line), "`qabot --help` lacks {line:?}:\n{top}");
     }
-    for cmd in ["ask", "check", "eval"] {
+    for cmd in ["ask", "check", "eval", "import", "init"] {
         let out = qabot(&[cmd, "--help"], None);
         assert!(out.status.success());
         assert!(stdout(&out).len() > 300, "`qabot {cmd} --help` is too thin");
@@ -248,4 +260,198 @@ fn ask_stops_quietly_when_the_reader_goes_away() {
         .expect("stderr reads");
     assert!(status.success(), "{status}: {errors}");
     assert_eq!(errors, "");
+}
+
+/// A config for fast imported-pack tests: words only, nothing logged.
+fn words_only_config(dir: &Path) -> PathBuf {
+    let path = dir.join("words-only.toml");
+    std::fs::write(
+        &path,
+        "[matching]\nsemantic = false\n[misses]\npath = \"\"\npending_path = \"\"\n",
+    )
+    .unwrap();
+    path
+}
+
+#[test]
+fn each_import_fixture_becomes_a_pack_that_checks_and_answers() {
+    // (source, file written, what the report says, a question, the start of its answer)
+    let cases = [
+        (
+            "tests/fixtures/import/tags",
+            "tags.toml",
+            "id repaired: tests/fixtures/import/tags/Server Rules.md:1: \"Server Rules\" -> \"server-rules\"",
+            "When does the server restart?",
+            "**When does the server restart?**\n\nEvery day at **04:00 UTC**",
+        ),
+        (
+            "tests/fixtures/import/faq.md",
+            "faq.toml",
+            "duplicate renamed: tests/fixtures/import/faq.md:27: \"what-is-the-server-address\" -> \"what-is-the-server-address-2\"",
+            "Which mods are allowed?",
+            "**Which mods are allowed?**\n\nClient-side mods",
+        ),
+        (
+            "tests/fixtures/import/faq.csv",
+            "faq.toml",
+            "3 entries imported",
+            "How do I report a player?",
+            "**How do I report a player?**\n\nUse `/report <name> <reason>` in game, or open a ticket in #support.\nInclude a screenshot",
+        ),
+    ];
+    let tmp = tempfile::tempdir().unwrap();
+    let config = words_only_config(tmp.path());
+    let config = config.to_str().unwrap();
+    for (i, (source, file, report, question, answer)) in cases.into_iter().enumerate() {
+        let out = tmp.path().join(format!("k{i}"));
+        let out = out.to_str().unwrap();
+        let import = qabot(&["import", source, "--out", out], None);
+        let text = stdout(&import);
+        assert!(
+            import.status.success(),
+            "{source}: {text}{}",
+            stderr(&import)
+        );
+        assert!(
+            text.starts_with(&format!("wrote {}: ", Path::new(out).join(file).display())),
+            "{source}: {text}"
+        );
+        assert!(text.contains(report), "{source}: {text}");
+        let check = qabot(&["check", "-k", out, "-c", config], None);
+        assert!(check.status.success(), "{source}: {}", stdout(&check));
+        assert!(stdout(&check).starts_with("ok: "), "{}", stdout(&check));
+        let ask = qabot(&["ask", "-k", out, "-c", config, question], None);
+        assert!(
+            stdout(&ask).starts_with(answer),
+            "{source}: {question:?} got\n{}",
+            stdout(&ask)
+        );
+    }
+}
+
+#[test]
+fn import_refusals_exit_1_and_name_the_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let file = |name: &str, text: &str| {
+        let path = dir.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, text).unwrap();
+        path.to_str().unwrap().to_string()
+    };
+    let no_columns = file("no-columns.csv", "q,a\nWhat?,That.\n");
+    let unknown = file("faq.txt", "What?\nThat.\n");
+    let untitled = file("tags/untitled.md", "Only an answer.\n");
+    let unclosed = file("unclosed.csv", "question,answer\nWhat?,\"That.\n");
+    let missing = dir.join("missing.md").to_str().unwrap().to_string();
+    // (source, fragment of the message after the file's name)
+    let mut cases = vec![
+        (no_columns, ":1: no `question` or `answer` columns"),
+        (unknown, ": qabot import reads a folder of .md files"),
+        (dir.join("tags").to_str().unwrap().to_string(), ""),
+        (
+            unclosed,
+            ":2: a quoted field starting on this line is never closed",
+        ),
+        (missing, ":1:1: cannot read this file"),
+    ];
+    #[cfg(unix)]
+    {
+        let fifo = dir.join("pipe.csv");
+        let made = Command::new("mkfifo").arg(&fifo).status();
+        assert!(
+            made.is_ok_and(|s| s.success()),
+            "mkfifo is needed for this test"
+        );
+        cases.push((
+            fifo.to_str().unwrap().to_string(),
+            ":1:1: not a regular file",
+        ));
+    }
+    let out = dir.join("out");
+    for (source, fragment) in &cases {
+        let run = qabot(&["import", source, "--out", out.to_str().unwrap()], None);
+        let message = stderr(&run);
+        assert_eq!(run.status.code(), Some(1), "{source}: {message}");
+        let named = if fragment.is_empty() {
+            &untitled
+        } else {
+            source
+        };
+        let want = if fragment.is_empty() {
+            ":1: no question: give the file a `# Question` heading"
+        } else {
+            fragment
+        };
+        assert!(
+            message.starts_with(&format!("qabot import: {named}{want}")),
+            "{source}: {message}"
+        );
+        assert!(!out.exists(), "{source}: nothing is written on a refusal");
+    }
+}
+
+#[test]
+fn import_keeps_existing_files_unless_forced() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("knowledge");
+    std::fs::create_dir(&out).unwrap();
+    let mine = out.join("faq.toml");
+    std::fs::write(&mine, "# my own pack\n").unwrap();
+    let args = [
+        "import",
+        "tests/fixtures/import/faq.csv",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    let refused = qabot(&args, None);
+    assert_eq!(refused.status.code(), Some(1));
+    assert_eq!(
+        stderr(&refused),
+        format!(
+            "qabot import: {} already exists; pass --force to overwrite it, or choose another --out folder (nothing was written)\n",
+            mine.display()
+        )
+    );
+    assert_eq!(std::fs::read_to_string(&mine).unwrap(), "# my own pack\n");
+    let forced = qabot(&[&args[..], &["--force"]].concat(), None);
+    assert!(forced.status.success(), "{}", stderr(&forced));
+    assert!(std::fs::read_to_string(&mine)
+        .unwrap()
+        .contains("id = \"can-i-donate\""));
+}
+
+#[test]
+fn init_makes_a_folder_that_answers_from_its_example() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bot = tmp.path().join("bot");
+    let init = qabot(&["init", bot.to_str().unwrap()], None);
+    let text = stdout(&init);
+    assert!(init.status.success(), "{text}{}", stderr(&init));
+    for step in [
+        "qabot ask \"",
+        "qabot import",
+        "qabot check",
+        "DISCORD_TOKEN=... qabot run",
+    ] {
+        assert!(text.contains(step), "missing {step:?} in\n{text}");
+    }
+    assert!(bot.join("knowledge/example.toml").is_file());
+    // From inside the new folder, with its own config (and the model it points at).
+    let ask = qabot_in(&bot, &["ask", qabot::init::EXAMPLE_QUESTION], None);
+    assert!(
+        stdout(&ask).starts_with("**When and where does the club meet?**"),
+        "{}{}",
+        stdout(&ask),
+        stderr(&ask)
+    );
+    let check = qabot_in(&bot, &["check"], None);
+    assert!(check.status.success(), "{}", stdout(&check));
+    let again = qabot_in(&bot, &["init"], None);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(
+        stderr(&again).contains("is not empty"),
+        "{}",
+        stderr(&again)
+    );
 }
