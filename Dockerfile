@@ -25,7 +25,9 @@ COPY --from=builder /src/target/release/qabot /usr/local/bin/qabot
 # Shipped defaults; mount your own over /app/knowledge and /app/config.
 COPY knowledge ./knowledge
 COPY config ./config
-# Written at run time (the misses log); everything else stays read-only.
+# The sentence model semantic matching runs (`[matching] model`), with its licence.
+COPY models ./models
+# Written at run time (the misses log, the embedding cache); everything else stays read-only.
 RUN mkdir -p /app/data && chown qabot:qabot /app/data
 VOLUME ["/app/data"]
 USER qabot
