@@ -83,6 +83,9 @@ pub(crate) struct Handler {
     metrics: Arc<Metrics>,
     /// The misses log, 👎 and proposed alternates, and recent questions.
     feedback: Feedback,
+    /// Questions being matched at once: one per core. A burst queues here instead of
+    /// growing the blocking pool to hundreds of threads fighting for two cores.
+    matching: Arc<tokio::sync::Semaphore>,
 }
 
 impl Handler {
@@ -113,6 +116,9 @@ impl Handler {
             bot_id: AtomicU64::new(0),
             readies: AtomicU64::new(0),
             registrations,
+            matching: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, usize::from),
+            )),
         }
     }
 
@@ -172,10 +178,17 @@ impl Handler {
         Arc::clone(&self.engine.read().unwrap_or_else(PoisonError::into_inner))
     }
 
-    /// Asks `engine` on the blocking pool: embedding a question takes milliseconds of CPU,
-    /// which on a runtime worker would hold up the gateway's heartbeats and every other
-    /// event behind it. `None` only if the matching panicked (a bug, logged).
-    async fn ask(engine: &Arc<Engine>, question: &str) -> Option<Answer> {
+    /// Asks `engine`. With semantic matching, on the blocking pool, one question per core at
+    /// a time: embedding a question takes milliseconds of CPU, which on a runtime worker
+    /// would hold up the gateway's heartbeats and every other event behind it. By words
+    /// alone a decision takes microseconds, less than the hop to another thread. `None` only
+    /// if the matching panicked (a bug, logged).
+    async fn ask(&self, engine: &Arc<Engine>, question: &str) -> Option<Answer> {
+        if engine.semantic().is_none() {
+            return Some(engine.ask(question));
+        }
+        // The semaphore is never closed, so a permit always comes.
+        let _permit = Arc::clone(&self.matching).acquire_owned().await.ok();
         let (engine, question) = (Arc::clone(engine), question.to_string());
         match tokio::task::spawn_blocking(move || engine.ask(&question)).await {
             Ok(answer) => Some(answer),
@@ -232,7 +245,7 @@ impl Handler {
         };
         let started = Instant::now();
         let engine = self.engine();
-        let Some(answer) = Self::ask(&engine, question).await else {
+        let Some(answer) = self.ask(&engine, question).await else {
             return;
         };
         if trigger == Trigger::Auto && !self.sure_enough(question, &answer) {
@@ -366,7 +379,7 @@ impl Handler {
             }
             commands::ASK => {
                 let question = string_option(command, commands::QUESTION).unwrap_or_default();
-                let Some(answer) = Self::ask(&engine, question).await else {
+                let Some(answer) = self.ask(&engine, question).await else {
                     let note = render::ephemeral_note(
                         "Something went wrong matching that question; please try other words.",
                     );
