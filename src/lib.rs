@@ -15,6 +15,7 @@ pub mod import;
 pub mod index;
 pub mod init;
 pub mod knowledge;
+pub mod lint;
 pub mod live;
 pub mod matcher;
 pub mod metrics;

@@ -30,7 +30,8 @@ enum Command {
     /// Validate the knowledge folder and the configuration.
     ///
     /// Prints each problem as `path:line:column: message` and exits 1 if there is any; prints
-    /// a one-line summary and exits 0 otherwise. Run it after every edit of the knowledge.
+    /// a one-line summary and exits 0 otherwise, followed by advice (too few alternates, answers
+    /// too long) as `warning: path:line: message`. Run it after every edit of the knowledge.
     Check(Paths),
     Eval(EvalArgs),
     Misses(MissesArgs),
@@ -347,6 +348,9 @@ fn check(paths: &Paths) -> anyhow::Result<ExitCode> {
                     k.other_topics.len(),
                     paths.knowledge.display()
                 );
+                for warning in qabot::lint::lint(&k) {
+                    println!("{warning}");
+                }
                 let config = paths.config()?;
                 if !config.matching.semantic {
                     return Ok(ExitCode::SUCCESS);
