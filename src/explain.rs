@@ -103,11 +103,9 @@ fn describe(out: &mut String, engine: &Engine, name: &str, c: &Candidate) {
     );
     let parts = match c.semantic {
         Some(crate::matcher::Meaning { cosine, level }) => {
-            use crate::fuse::{alone, LEXICAL_SHARE, SEMANTIC_FLOOR};
-            let fused =
-                LEXICAL_SHARE * c.lexical + (1.0 - LEXICAL_SHARE) * (level - SEMANTIC_FLOOR);
+            use crate::fuse::{alone, fused, LEXICAL_SHARE, SEMANTIC_FLOOR};
             let meaning = format!("level {level:.3} [cosine {cosine:.3}]");
-            if c.factor * alone(level) > fused {
+            if c.factor * alone(level) > fused(c.lexical, level) {
                 format!("{factor}meaning alone {:.3} [from {meaning}]", alone(level))
             } else {
                 format!(

@@ -69,12 +69,13 @@ pub fn fuse(ranking: &mut Ranking, closeness: &[Closeness], calibration: &Calibr
         };
         let level = level(calibration, cosine);
         let meaning_of = Meaning { cosine, level };
-        let meaning = (1.0 - LEXICAL_SHARE) * (level - SEMANTIC_FLOOR);
+        let meaning = fused(0.0, level);
         match lexical[entry] {
             Some(n) => {
                 let c = &mut ranking.ranked[n];
-                let fused = LEXICAL_SHARE * c.lexical + meaning;
-                c.confidence = fused.max(c.factor * alone(level)).max(0.0);
+                c.confidence = fused(c.lexical, level)
+                    .max(c.factor * alone(level))
+                    .max(0.0);
                 c.semantic = Some(meaning_of);
             }
             None => {
@@ -101,6 +102,11 @@ pub fn fuse(ranking: &mut Ranking, closeness: &[Closeness], calibration: &Calibr
             }
         }
     }
+}
+
+/// Words and meaning together: the lexical confidence, nudged up or down by the level.
+pub fn fused(lexical: f32, level: f32) -> f32 {
+    LEXICAL_SHARE * lexical + (1.0 - LEXICAL_SHARE) * (level - SEMANTIC_FLOOR)
 }
 
 /// The confidence meaning gives on its own: a question as close to a candidate's phrasing

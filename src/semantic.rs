@@ -253,15 +253,7 @@ impl Semantic {
             .zip(self.vectors.chunks_exact(dim))
             .collect();
         let mut own = Vec::new();
-        let mut start = 0;
-        while start < rows.len() {
-            let entry = rows[start].0.entry;
-            let end = start
-                + rows[start..]
-                    .iter()
-                    .take_while(|(o, _)| o.entry == entry)
-                    .count();
-            let group = &rows[start..end];
+        for group in rows.chunk_by(|a, b| a.0.entry == b.0.entry) {
             for (i, (o, v)) in group.iter().enumerate() {
                 if o.aspect.is_some() || o.kind != Kind::Asked {
                     continue;
@@ -278,7 +270,6 @@ impl Semantic {
                     own.push(best);
                 }
             }
-            start = end;
         }
         let noise: Vec<f32> = chat
             .iter()
@@ -306,13 +297,8 @@ impl Semantic {
             .collect();
         let mut out = Vec::new();
         let mut start = 0;
-        while start < asked.len() {
-            let entry = asked[start].0;
-            let end = start
-                + asked[start..]
-                    .iter()
-                    .take_while(|(e, _)| *e == entry)
-                    .count();
+        for group in asked.chunk_by(|a, b| a.0 == b.0) {
+            let (entry, end) = (group[0].0, start + group.len());
             // Per other entry, how many of this entry's phrasings are closer to it.
             let mut tally: Vec<(usize, usize)> = Vec::new();
             for i in start..end {
