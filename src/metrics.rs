@@ -47,7 +47,6 @@ impl Metrics {
             Status::Suggested => &self.suggested,
             Status::None => &self.none,
         };
-        counter.fetch_add(1, Ordering::Relaxed);
         let seconds = latency.as_secs_f64();
         let bucket = BUCKETS
             .iter()
@@ -57,6 +56,9 @@ impl Metrics {
         let micros = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX);
         self.latency_micros.fetch_add(micros, Ordering::Relaxed);
         self.latency_count.fetch_add(1, Ordering::Relaxed);
+        // Counted last and released, and read first and acquired by `render`, so a scrape
+        // that sees this question also sees its latency.
+        counter.fetch_add(1, Ordering::Release);
     }
 
     /// Counts a 👍 (`up`) or 👎 on an answer.
@@ -87,7 +89,7 @@ impl Metrics {
 
     /// Every metric in the Prometheus text exposition format 0.0.4.
     pub fn render(&self) -> String {
-        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        let get = |c: &AtomicU64| c.load(Ordering::Acquire);
         let mut out = String::new();
         family(
             &mut out,
