@@ -6,6 +6,7 @@
 //! cargo bench --bench scale -- 10000               # chosen sizes
 //! cargo bench --bench scale -- --dump 10000 > before.txt
 //! cargo bench --bench scale -- --write 100000 /tmp/synth
+//! cargo bench --bench scale -- --careless 10000    # common words as keywords
 //! ```
 //!
 //! Plain `cargo bench` runs it after the criterion suite (`benches/matching.rs`); filter
@@ -17,7 +18,8 @@
 //! the matcher that must not change behaviour.
 //!
 //! `--write SIZE DIR` writes the knowledge files and the question mix (`questions.txt`, one
-//! per line) under DIR, to measure the real binary on them:
+//! per line; `questions.tsv` with the entry each should get, for `qabot eval DIR`) under DIR,
+//! to measure the real binary on them:
 //! `/usr/bin/time -v target/release/qabot ask --json --knowledge DIR/knowledge < DIR/questions.txt`.
 //!
 //! Each size runs in a fresh child process so that its memory figures are its own. The
@@ -34,7 +36,7 @@ use std::time::{Duration, Instant};
 
 use qabot::config::Matching;
 use qabot::{Engine, Knowledge, Status};
-use synth::{Kind, Pack};
+use synth::{Kind, Pack, Style};
 
 /// The generator's seed: the figures in the README come from this one.
 const SEED: u64 = 2;
@@ -98,8 +100,8 @@ fn micros(d: Duration) -> String {
 }
 
 /// Measures one size in this process and prints its table row.
-fn one(size: usize) {
-    let pack = Pack::generate(size, SEED);
+fn one(style: Style, size: usize) {
+    let pack = Pack::generate_in(style, size, SEED);
     let questions = pack.questions(QUESTIONS);
     let (rss_before, _) = memory();
     let heap_before = live();
@@ -174,8 +176,8 @@ fn one(size: usize) {
 }
 
 /// Prints every question's decision for one size.
-fn dump(size: usize) {
-    let pack = Pack::generate(size, SEED);
+fn dump(style: Style, size: usize) {
+    let pack = Pack::generate_in(style, size, SEED);
     let knowledge = Knowledge::from_sources(&pack.sources).expect("synthetic pack is valid");
     let engine = Engine::new(knowledge, Matching::default());
     let show = |c: &Option<qabot::matcher::Candidate>| {
@@ -208,37 +210,47 @@ fn dump(size: usize) {
 }
 
 /// Writes one size's knowledge files and questions under `dir`.
-fn write(size: usize, dir: &std::path::Path) -> std::io::Result<()> {
-    let pack = Pack::generate(size, SEED);
+fn write(style: Style, size: usize, dir: &std::path::Path) -> std::io::Result<()> {
+    let pack = Pack::generate_in(style, size, SEED);
     let knowledge = dir.join("knowledge");
     for (path, text) in &pack.sources {
         let file = knowledge.join(path.file_name().unwrap_or(path.as_os_str()));
         std::fs::create_dir_all(&knowledge)?;
         std::fs::write(file, text)?;
     }
-    let questions: Vec<String> = pack
-        .questions(QUESTIONS)
-        .into_iter()
-        .map(|q| q.text)
-        .collect();
-    std::fs::write(dir.join("questions.txt"), questions.join("\n") + "\n")
+    let questions = pack.questions(QUESTIONS);
+    let texts: Vec<&str> = questions.iter().map(|q| q.text.as_str()).collect();
+    std::fs::write(dir.join("questions.txt"), texts.join("\n") + "\n")?;
+    // The same questions with what should answer them, for `qabot eval DIR`.
+    let mut tsv = String::new();
+    for q in &questions {
+        let id = q.entry.map_or("-", |e| pack.id(e));
+        tsv.push_str(&format!("{}\t{id}\t-\n", q.text));
+    }
+    std::fs::write(dir.join("questions.tsv"), tsv)
 }
 
 fn main() {
     let all: Vec<String> = std::env::args().skip(1).collect();
     // `cargo bench` passes `--bench`; `cargo test --benches` does not.
     let benching = all.iter().any(|a| a == "--bench");
+    let careless = all.iter().any(|a| a == "--careless");
+    let style = if careless {
+        Style::Careless
+    } else {
+        Style::Careful
+    };
     let args: Vec<&str> = all
         .iter()
         .map(String::as_str)
-        .filter(|&a| a != "--bench")
+        .filter(|&a| a != "--bench" && a != "--careless")
         .collect();
     match args.as_slice() {
-        ["--one", size] => return one(size.parse().expect("a size")),
-        ["--dump", size] => return dump(size.parse().expect("a size")),
+        ["--one", size] => return one(style, size.parse().expect("a size")),
+        ["--dump", size] => return dump(style, size.parse().expect("a size")),
         ["--write", size, dir] => {
             let dir = std::path::Path::new(dir);
-            write(size.parse().expect("a size"), dir).expect("write the pack");
+            write(style, size.parse().expect("a size"), dir).expect("write the pack");
             return println!("wrote {}", dir.display());
         }
         _ => {}
@@ -259,7 +271,7 @@ fn main() {
     }
     println!(
         "{QUESTIONS} questions (40% exact, 40% paraphrased with typos, 20% off-topic), \
-         {PASSES} timed passes, seed {SEED}"
+         {PASSES} timed passes, seed {SEED}, {style:?} pack"
     );
     println!();
     println!("| entries | load + index | median | p99 | max | RSS before | RSS after (engine) | peak RSS |");
@@ -268,6 +280,7 @@ fn main() {
     for size in sizes {
         let status = Command::new(&exe)
             .args(["--one", &size.to_string()])
+            .args(careless.then_some("--careless"))
             .status()
             .expect("run a child");
         assert!(status.success(), "size {size} failed");

@@ -41,7 +41,7 @@ pub fn explain(engine: &Engine, decision: &Decision) -> String {
     );
     let _ = writeln!(
         out,
-        "  answer needs >= {:.2} with margin >= {:.2} (or >= {:.2} with margin >= {:.2} and meaning level >= {LEAD_LEVEL:.2}), and precision >= {MIN_PRECISION:.2} or meaning level >= {VOUCH_LEVEL:.2}; suggest >= {:.2}",
+        "  answer needs one of its phrasings word for word, or >= {:.2} with margin >= {:.2} (or >= {:.2} with margin >= {:.2} and meaning level >= {LEAD_LEVEL:.2}), and precision >= {MIN_PRECISION:.2} or meaning level >= {VOUCH_LEVEL:.2}; suggest >= {:.2}",
         m.answer_threshold,
         m.margin,
         m.answer_threshold - LEAD_DISCOUNT,
@@ -116,6 +116,11 @@ fn describe(out: &mut String, engine: &Engine, name: &str, c: &Candidate) {
             }
         }
         _ => words,
+    };
+    let parts = if c.exact {
+        format!("1 (the question is one of its phrasings, word for word; else {parts})")
+    } else {
+        parts
     };
     let _ = writeln!(
         out,

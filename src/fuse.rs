@@ -97,6 +97,7 @@ pub fn fuse(ranking: &mut Ranking, closeness: &[Closeness], calibration: &Calibr
                         factor,
                         lexical: 0.0,
                         semantic: Some(meaning_of),
+                        exact: false,
                     });
                 }
             }
@@ -173,6 +174,7 @@ mod tests {
             factor: 1.0,
             lexical: confidence,
             semantic: None,
+            exact: false,
         }
     }
 

@@ -201,6 +201,18 @@ pub struct Index {
     subjects: HashSet<TermId>,
     /// While building: per term, whether a question, keyword, subject or aspect uses it.
     strong: Vec<bool>,
+    /// (hash of a question or alternate's words, entry), sorted; [`AMBIGUOUS`] for a
+    /// phrasing two entries share. Typed word for word, a phrasing names its entry.
+    exact: Vec<(u64, u32)>,
+}
+
+/// The entry of an exact phrasing that more than one entry uses.
+const AMBIGUOUS: u32 = u32::MAX;
+
+/// The key of a text for exact phrasing lookup: its words, folded, whatever the case and
+/// punctuation.
+fn exact_key(text: &str) -> u64 {
+    hash_str(&words(text).collect::<Vec<_>>().join(" "))
 }
 
 /// A fixed-seed hasher for the deletion keys: the index stores only their hashes.
@@ -262,6 +274,7 @@ impl Index {
             other_topics: HashSet::new(),
             subjects: HashSet::new(),
             strong: Vec::new(),
+            exact: Vec::new(),
         };
         for word in &knowledge.other_topics {
             index.other_topics.insert(index.analyzer.stem(word));
@@ -279,6 +292,9 @@ impl Index {
                     }
                 }
             };
+            for text in std::iter::once(entry.question.as_str()).chain(&entry.alternates) {
+                index.exact.push((exact_key(text), n as u32));
+            }
             let ids = b.phrase(&mut index, &entry.question);
             add(&mut own, ids, weight::QUESTION);
             index.mark_strong(ids);
@@ -393,7 +409,27 @@ impl Index {
         keys.dedup();
         keys.shrink_to_fit();
         index.deletions = keys;
+        index.exact.sort_unstable();
+        index.exact.dedup();
+        let mut exact: Vec<(u64, u32)> = Vec::with_capacity(index.exact.len());
+        for &(key, entry) in &index.exact {
+            match exact.last_mut() {
+                Some(last) if last.0 == key => last.1 = AMBIGUOUS,
+                _ => exact.push((key, entry)),
+            }
+        }
+        exact.shrink_to_fit();
+        index.exact = exact;
         index
+    }
+
+    /// The entry whose question or an alternate `question` is, word for word (case and
+    /// punctuation aside), when exactly one entry has that phrasing.
+    pub fn exact(&self, question: &str) -> Option<usize> {
+        let key = exact_key(question);
+        let at = self.exact.binary_search_by_key(&key, |&(k, _)| k).ok()?;
+        let entry = self.exact[at].1;
+        (entry != AMBIGUOUS).then_some(entry as usize)
     }
 
     fn mark_strong(&mut self, ids: &[TermId]) {

@@ -10,7 +10,7 @@
 
 use crate::config::Matching;
 use crate::index::{weight, EntryTerms, Index, Source, TermId, TermWeights};
-use crate::text::Term;
+use crate::text::{misspelled_stopword, Term, MAX_IGNORED};
 
 /// Only this many entries (ranked by coverage) are scored in full.
 const SHORTLIST: usize = 16;
@@ -88,6 +88,8 @@ pub struct Candidate {
     /// How close the question's meaning is to the candidate's phrasings, when semantic
     /// matching is on.
     pub semantic: Option<Meaning>,
+    /// The question is this entry's question or one of its alternates, word for word.
+    pub exact: bool,
 }
 
 /// The semantic evidence for a candidate.
@@ -176,8 +178,8 @@ pub struct Ranking {
 
 /// The lexical stage: the question's words against the index.
 pub fn rank(index: &Index, question: &str) -> Ranking {
-    let analysis = index.analyzer.analyze(question);
-    let terms = query_terms(index, analysis.terms);
+    let mut analysis = index.analyzer.analyze(question);
+    let terms = query_terms(index, analysis.terms, &mut analysis.ignored);
     let total: f32 = terms.iter().map(|t| t.weight).sum();
     let on_topic = terms
         .iter()
@@ -213,6 +215,20 @@ pub fn rank(index: &Index, question: &str) -> Ranking {
                 None => ruled_out.push(entry),
             }
         }
+        if let Some(entry) = index.exact(question) {
+            match ranked.iter_mut().find(|c| c.entry == entry) {
+                Some(c) => c.exact = true,
+                // Left out of a crowded shortlist (its words all common ones): typed word
+                // for word, it is the one meant all the same.
+                None if !ruled_out.contains(&entry) => {
+                    if let Some(mut c) = score_entry(index, entry, &asked) {
+                        c.exact = true;
+                        ranked.push(c);
+                    }
+                }
+                None => {}
+            }
+        }
     }
     Ranking {
         ranked,
@@ -234,9 +250,15 @@ pub fn settle(ranking: Ranking, thresholds: &Matching) -> Decision {
         elsewhere,
         ..
     } = ranking;
+    // Exactness first: an owner's phrasing typed word for word is certain, however many
+    // other entries share its words.
+    for c in ranked.iter_mut().filter(|c| c.exact) {
+        c.confidence = 1.0;
+    }
     ranked.sort_by(|a: &Candidate, b| {
-        b.confidence
-            .total_cmp(&a.confidence)
+        b.exact
+            .cmp(&a.exact)
+            .then(b.confidence.total_cmp(&a.confidence))
             .then(a.entry.cmp(&b.entry))
     });
     let best = ranked.first().cloned();
@@ -262,7 +284,8 @@ pub fn settle(ranking: Ranking, thresholds: &Matching) -> Decision {
             .as_ref()
             .and_then(|c| c.semantic)
             .is_some_and(|m| m.level >= LEAD_LEVEL);
-    if (plain || lead) && said {
+    let exact = decision.best.as_ref().is_some_and(|c| c.exact);
+    if exact || (plain || lead) && said {
         decision.status = Status::Answered;
     } else if confidence >= thresholds.suggest_threshold {
         decision.status = Status::Suggested;
@@ -275,28 +298,36 @@ pub fn settle(ranking: Ranking, thresholds: &Matching) -> Decision {
     decision
 }
 
-/// The question's terms with their vocabulary matches and weights.
-fn query_terms(index: &Index, terms: Vec<Term>) -> Vec<QueryTerm> {
+/// The question's terms with their vocabulary matches and weights. A word the knowledge
+/// does not know that is a misspelt stopword joins `ignored` instead.
+fn query_terms(index: &Index, terms: Vec<Term>, ignored: &mut Vec<String>) -> Vec<QueryTerm> {
     let mut unknown_scale = 1.0;
     terms
         .into_iter()
-        .map(|t| {
+        .filter_map(|t| {
             let found = index.lookup(&t);
             let weight = match found.term {
                 Some(id) => index.idf(id),
                 None => {
+                    let stopword = (!t.synonym).then(|| misspelled_stopword(&t.word));
+                    if let Some(stopword) = stopword.flatten() {
+                        if ignored.len() < MAX_IGNORED && !ignored.iter().any(|w| w == stopword) {
+                            ignored.push(stopword.to_string());
+                        }
+                        return None;
+                    }
                     let w = index.unknown_weight() * unknown_scale;
                     unknown_scale *= UNKNOWN_DECAY;
                     w
                 }
             };
-            QueryTerm {
+            Some(QueryTerm {
                 word: t.word,
                 stem: t.stem,
                 term: found.term,
                 similarity: found.similarity,
                 weight,
-            }
+            })
         })
         .collect()
 }
@@ -521,6 +552,7 @@ fn score_entry(index: &Index, entry: usize, asked: &Asked) -> Option<Candidate> 
         factor,
         lexical: 0.0,
         semantic: None,
+        exact: false,
     };
     let mut order: Vec<usize> = (0..aspects.len()).collect();
     order.sort_by(|&a, &b| evidence[b].total_cmp(&evidence[a]));
@@ -553,6 +585,7 @@ fn score_entry(index: &Index, entry: usize, asked: &Asked) -> Option<Candidate> 
                 factor,
                 lexical: 0.0,
                 semantic: None,
+                exact: false,
             };
         }
     }
@@ -603,6 +636,7 @@ mod tests {
             factor: 1.0,
             lexical: confidence,
             semantic: level.map(|level| Meaning { cosine: 0.5, level }),
+            exact: false,
         };
         for &(best, next, precision, level, want) in SETTLE {
             let ranking = Ranking {
@@ -625,7 +659,11 @@ mod tests {
     #[test]
     fn shortlist_cuts_ties_in_knowledge_order_and_leaves_no_trace() {
         let (small, large) = (index(3), index(40));
-        let terms = query_terms(&large, large.analyzer.terms("configure widget"));
+        let terms = query_terms(
+            &large,
+            large.analyzer.terms("configure widget"),
+            &mut Vec::new(),
+        );
         let total: f32 = terms.iter().map(|t| t.weight).sum();
         // Forty entries score the same: the first sixteen are kept, whatever the hash order.
         let want: Vec<usize> = (0..SHORTLIST).collect();
@@ -634,7 +672,11 @@ mod tests {
         assert_eq!(got, want);
         // The scratch scores are reset: the same question gives the same shortlist after
         // questions on another index, of another size, on the same thread.
-        let small_terms = query_terms(&small, small.analyzer.terms("widget gadget1"));
+        let small_terms = query_terms(
+            &small,
+            small.analyzer.terms("widget gadget1"),
+            &mut Vec::new(),
+        );
         let small_total: f32 = small_terms.iter().map(|t| t.weight).sum();
         let before = shortlist(&small, &small_terms, small_total);
         let _ = shortlist(&large, &terms, total);
@@ -647,7 +689,11 @@ mod tests {
     #[test]
     fn each_further_unknown_word_weighs_less() {
         let index = index(3);
-        let terms = query_terms(&index, index.analyzer.terms("widget zorp blick quux"));
+        let terms = query_terms(
+            &index,
+            index.analyzer.terms("widget zorp blick quux"),
+            &mut Vec::new(),
+        );
         let w = index.unknown_weight();
         let weights: Vec<f32> = terms.iter().map(|t| t.weight).collect();
         let widget = index.idf(terms[0].term.unwrap());
@@ -663,6 +709,20 @@ mod tests {
     }
 
     #[test]
+    fn a_misspelt_stopword_is_ignored_not_unknown() {
+        let index = index(3);
+        let mut ignored = Vec::new();
+        let terms = query_terms(
+            &index,
+            index.analyzer.terms("shoudl widget becuase zorpblick"),
+            &mut ignored,
+        );
+        let words: Vec<&str> = terms.iter().map(|t| t.word.as_str()).collect();
+        assert_eq!(words, ["widget", "zorpblick"]);
+        assert_eq!(ignored, ["should", "because"]);
+    }
+
+    #[test]
     fn a_keyword_counts_by_how_much_of_it_is_said() {
         let text = "[[entry]]\nid = \"a\"\nquestion = \"What is Django?\"\n\
                     keywords = [\"real time\", \"csrf\"]\nanswer = \"x\"\n\
@@ -670,7 +730,7 @@ mod tests {
         let k = Knowledge::from_sources(&[(PathBuf::from("k.toml"), text.into())]).unwrap();
         let index = Index::build(&k);
         let weight = |question: &str, word: &str| {
-            let terms = query_terms(&index, index.analyzer.terms(question));
+            let terms = query_terms(&index, index.analyzer.terms(question), &mut Vec::new());
             let id = index.lookup(&index.analyzer.terms(word)[0]).term.unwrap();
             own_weight(&index, &index.entries[0], id, &terms)
         };

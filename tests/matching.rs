@@ -316,3 +316,67 @@ fn unknown_words_do_not_hide_the_aspect() {
         assert_eq!(aspect(&noisy), aspect(question), "{noisy:?}");
     }
 }
+
+/// An owner who used a common word as a keyword in another entry ("install") must still
+/// see each phrasing they wrote answered by its own entry when typed word for word.
+const SHARED_WORDS: &str = r#"
+[[entry]]
+id = "install-guide"
+question = "How do I install it?"
+alternates = ["Where are the install steps?", "How to set it up", "installer problems"]
+answer = "Run the installer."
+
+[[entry]]
+id = "install-errors"
+question = "Why does the installer fail?"
+alternates = ["Installer problems!", "install fails with an error"]
+answer = "Read the log."
+
+[[entry]]
+id = "plugins"
+question = "How do I add a plugin?"
+alternates = ["Where do plugins go?", "plugin install"]
+keywords = ["install", "plugin"]
+answer = "Drop it in plugins/."
+"#;
+
+#[test]
+fn a_phrasing_typed_word_for_word_names_its_entry() {
+    use Status::*;
+    let engine = pack(SHARED_WORDS);
+    check(
+        &engine,
+        &[
+            // Case and punctuation aside, word for word: answered, though the keyword
+            // "install" explains the question's one searchable word as fully.
+            ("how do i install it", Answered, "install-guide", "-"),
+            (
+                "where are the INSTALL steps",
+                Answered,
+                "install-guide",
+                "-",
+            ),
+            ("Where do plugins go?!", Answered, "plugins", "-"),
+            (
+                "install fails with an error",
+                Answered,
+                "install-errors",
+                "-",
+            ),
+            // Two entries wrote the same phrasing: no phrasing decides, the words do.
+            ("installer problems", Suggested, "-", "-"),
+            // Not word for word: the words tie with the keyword.
+            ("how would i install it", Suggested, "-", "-"),
+            // One word more is no longer the phrasing.
+            (
+                "where are the install steps please",
+                Answered,
+                "install-guide",
+                "-",
+            ),
+        ],
+    );
+    let d = engine.decide("Where do plugins go?");
+    assert!(d.best.as_ref().is_some_and(|c| c.exact));
+    assert!(d.margin() > 0.0);
+}

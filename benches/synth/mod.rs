@@ -225,6 +225,16 @@ impl Kind {
     }
 }
 
+/// How the generated pack is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    /// As the knowledge README advises: keywords are an entry's own distinctive words.
+    Careful,
+    /// Beyond its core words, an entry's keywords are common words ("error", "install",
+    /// "user") that many other entries' questions also use: the pack a hurried owner writes.
+    Careless,
+}
+
 /// One question of the mix, with the entry it was made from (none for off-topic).
 #[derive(Debug, Clone)]
 pub struct Question {
@@ -239,6 +249,7 @@ pub struct Question {
 /// What the questions need to remember about an entry.
 #[derive(Debug, Clone)]
 struct Seed {
+    id: String,
     phrasings: Vec<String>,
     core: Vec<String>,
 }
@@ -392,8 +403,14 @@ fn toml_list(out: &mut String, key: &str, items: &[String]) {
 }
 
 impl Pack {
-    /// A pack of `entries` entries, the same for the same `seed`.
+    /// A pack of `entries` entries written as the README advises, the same for the same
+    /// `seed`.
     pub fn generate(entries: usize, seed: u64) -> Pack {
+        Pack::generate_in(Style::Careful, entries, seed)
+    }
+
+    /// A pack of `entries` entries written in `style`, the same for the same `seed`.
+    pub fn generate_in(style: Style, entries: usize, seed: u64) -> Pack {
         let mut rng = Rng::new(seed);
         let made_up = (entries / 2).clamp(3_000, 40_000);
         let words = Words::new(&mut rng, made_up);
@@ -419,7 +436,8 @@ impl Pack {
                 .map(|_| words.rare(&mut rng).to_string())
                 .collect();
             let comparison = rng.chance(0.05);
-            let _ = write!(text, "\n[[entry]]\nid = \"e{n}-{}\"\n", core[0]);
+            let id = format!("e{n}-{}", core[0]);
+            let _ = write!(text, "\n[[entry]]\nid = \"{id}\"\n");
             let mut phrasings = Vec::new();
             let subjects: Vec<String> = if comparison {
                 (0..rng.range(2, 3))
@@ -456,6 +474,8 @@ impl Pack {
                 .map(|i| {
                     if i < core.len() {
                         core[i].clone()
+                    } else if style == Style::Careless {
+                        words.all[rng.range(0, 60)].clone()
                     } else if rng.chance(0.3) {
                         format!("{} {}", words.rare(&mut rng), words.common(&mut rng))
                     } else {
@@ -513,7 +533,11 @@ impl Pack {
                     }
                 }
             }
-            seeds.push(Seed { phrasings, core });
+            seeds.push(Seed {
+                id,
+                phrasings,
+                core,
+            });
             if (n + 1) % PER_FILE == 0 || n + 1 == entries {
                 let path = PathBuf::from(format!("synth/part-{:04}.toml", n / PER_FILE));
                 sources.push((path, std::mem::take(&mut text)));
@@ -527,6 +551,11 @@ impl Pack {
             synonyms,
             seed,
         }
+    }
+
+    /// The id of entry number `entry`.
+    pub fn id(&self, entry: usize) -> &str {
+        &self.seeds[entry].id
     }
 
     /// Total size of the TOML text.
