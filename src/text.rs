@@ -107,9 +107,13 @@ pub fn misspelled_stopword(word: &str) -> Option<&'static str> {
         5..=7 => 1,
         _ => 2,
     };
+    // Typos rarely touch a word's first letter, and
+    // checking only those keeps an off-topic message's unknown words cheap.
+    let first = word.chars().next();
     STOPWORDS
         .iter()
         .filter(|s| s.len() >= 4 && s.len().abs_diff(len) <= max_edits)
+        .filter(|s| s.chars().next() == first)
         .map(|s| (strsim::osa_distance(word, s), *s))
         .filter(|&(edits, _)| edits <= max_edits)
         .min()
