@@ -1,0 +1,154 @@
+//! Slash commands: `/ask`, `/topics`, `/help` and one per comparison aspect. (`/reload` is
+//! routed to `reload`, and the message context menu to `context_menu`, by the dispatcher.)
+
+use std::time::Instant;
+
+use serenity::all::{
+    CommandDataOptionValue, CommandInteraction, Context, CreateInteractionResponse,
+};
+
+use super::commands;
+use super::gate::Admission;
+use super::render::{self, Rated};
+use super::state::{InteractionRef, Shared};
+use crate::engine::Engine;
+use crate::reply::Reply;
+
+/// Answers a slash command other than `/reload`.
+pub(crate) async fn on_command(shared: &Shared, ctx: &Context, command: &CommandInteraction) {
+    let name = command.data.name.as_str();
+    let (user, channel) = (command.user.id.get(), command.channel_id.get());
+    let started = Instant::now();
+    if name != commands::HELP {
+        let admission = shared.gate().admit(user, channel, Instant::now());
+        if admission != Admission::Admitted {
+            let text = match admission {
+                Admission::UserCooldown => "Slow down a little: ask again in a few seconds.",
+                _ => "This channel has had a lot of answers in the last minute; try again shortly.",
+            };
+            let note = CreateInteractionResponse::Message(render::ephemeral_note(text));
+            shared.logged(command.create_response(&ctx.http, note).await, name);
+            return;
+        }
+    }
+    let engine = shared.engine();
+    let (reply, rated) = match name {
+        commands::HELP => {
+            let help = render::help(
+                &shared.config.discord.prefix,
+                shared.config.discord.feedback_buttons,
+            );
+            let result = command
+                .create_response(&ctx.http, CreateInteractionResponse::Message(help))
+                .await;
+            return shared.logged(result, name);
+        }
+        commands::TOPICS => {
+            let page = render::topics_page(engine.knowledge(), 0);
+            let result = command
+                .create_response(&ctx.http, CreateInteractionResponse::Message(page))
+                .await;
+            return shared.logged(result, name);
+        }
+        commands::ASK => {
+            let question = string_option(command, commands::QUESTION).unwrap_or_default();
+            let Some(answer) = shared.ask(&engine, question).await else {
+                let note = render::ephemeral_note(
+                    "Something went wrong matching that question; please try other words.",
+                );
+                let result = command
+                    .create_response(&ctx.http, CreateInteractionResponse::Message(note))
+                    .await;
+                return shared.logged(result, name);
+            };
+            shared.log_miss(&engine, question, &answer, user);
+            // The response message's id is not known here; a click on it finds the
+            // question through the interaction id Discord puts on the message.
+            shared.feedback.remember(command.id.get(), question);
+            let rated = shared.rated(&engine, &answer);
+            let to = InteractionRef::Command(command);
+            if shared
+                .send_interaction_reply(ctx, to, &answer.reply, user, rated.as_ref())
+                .await
+            {
+                shared
+                    .metrics
+                    .question(answer.decision.status, started.elapsed());
+            }
+            return;
+        }
+        aspect => {
+            let (reply, rated) =
+                aspect_reply(&engine, aspect, string_option(command, commands::TOPIC));
+            (
+                reply,
+                rated.filter(|_| shared.config.discord.feedback_buttons),
+            )
+        }
+    };
+    let to = InteractionRef::Command(command);
+    shared
+        .send_interaction_reply(ctx, to, &reply, user, rated.as_ref())
+        .await;
+}
+
+/// A string option of a command, by name.
+fn string_option<'c>(command: &'c CommandInteraction, name: &str) -> Option<&'c str> {
+    command.data.options.iter().find_map(|o| match &o.value {
+        CommandDataOptionValue::String(s) if o.name == name => Some(s.as_str()),
+        _ => None,
+    })
+}
+
+/// The reply to an aspect command: the chosen comparison's aspect, or the first comparison
+/// that has it; with what 👍/👎 under it rate.
+fn aspect_reply(engine: &Engine, aspect: &str, topic: Option<&str>) -> (Reply, Option<Rated>) {
+    let commands = engine.knowledge().aspect_commands();
+    let entries = commands
+        .iter()
+        .find(|(id, _)| id == aspect)
+        .map(|(_, entries)| entries.as_slice())
+        .unwrap_or_default();
+    let entry = entries
+        .iter()
+        .find(|e| Some(e.id.as_str()) == topic)
+        .or_else(|| entries.first());
+    entry
+        .and_then(|e| {
+            let reply = engine.answer_for(&e.id, Some(aspect))?;
+            let rated = Rated {
+                entry: e.id.clone(),
+                aspect: Some(aspect.to_string()),
+            };
+            Some((reply, Some(rated)))
+        })
+        .unwrap_or_else(|| (engine.ask("").reply, None))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Matching;
+    use std::path::Path;
+
+    fn engine() -> Engine {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge");
+        Engine::load(&dir, Matching::default()).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn aspect_commands_default_to_the_first_comparison() {
+        let engine = engine();
+        let title = |r: (Reply, Option<Rated>)| r.0.messages[0].embeds[0].title.clone();
+        let default = title(aspect_reply(&engine, "learning-curve", None));
+        assert!(default.starts_with("Django vs Flask"), "{default}");
+        let chosen = title(aspect_reply(
+            &engine,
+            "learning-curve",
+            Some("django-vs-fastapi"),
+        ));
+        assert!(chosen.starts_with("Django vs FastAPI"), "{chosen}");
+        let unknown = title(aspect_reply(&engine, "learning-curve", Some("nope")));
+        assert_eq!(unknown, default);
+    }
+}
