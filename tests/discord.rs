@@ -415,24 +415,80 @@ async fn a_huge_answer_is_split_within_limits() {
     finish(&fake, bot).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn cooldown_holds_under_a_burst() {
-    let fake = FakeDiscord::start().await;
+/// The test config with the shipped flood control (a burst of 3 per user, then one every
+/// 5 s; a burst of 10 per channel, then 20 a minute).
+fn flood_controlled() -> qabot::Config {
     let mut config = config();
-    config.discord.user_cooldown_secs = 60;
+    let shipped = qabot::config::Discord::default();
+    config.discord.user_burst = shipped.user_burst;
+    config.discord.user_cooldown_secs = shipped.user_cooldown_secs;
+    config.discord.channel_burst = shipped.channel_burst;
+    config.discord.channel_replies_per_minute = shipped.channel_replies_per_minute;
+    config
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mention_and_two_slash_commands_in_a_row_get_three_answers() {
+    let fake = FakeDiscord::start().await;
+    let bot = Running::start(&fake, flood_controlled()).await;
+    let started = std::time::Instant::now();
+    let mention = fake
+        .send_message(MessageSpec::guild("What is Django?").mentioning_bot())
+        .await;
+    let aspect = fake
+        .send_slash_command(InteractionSpec::guild("use-cases"))
+        .await;
+    let ask =
+        InteractionSpec::guild("ask").option(OptionSpec::string("question", "What is Flask?"));
+    let ask = fake.send_slash_command(ask).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "asked within 2 s"
+    );
+
+    let reply = fake
+        .wait_for_request(replies_to(mention), WAIT)
+        .await
+        .expect("the mention is answered");
+    assert!(body(&reply)["embeds"][0]["title"].is_string(), "{reply:#?}");
+    for id in [aspect, ask] {
+        let response = callback(&fake, id).await;
+        assert_eq!(response["type"], 4);
+        assert_ne!(response["data"]["flags"], 64, "a public answer: {response}");
+        assert!(
+            response["data"]["embeds"][0]["title"].is_string(),
+            "an answer, not a note: {response}"
+        );
+    }
+    finish(&fake, bot).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_from_one_user_gets_at_most_the_burst_plus_the_rate() {
+    let fake = FakeDiscord::start().await;
+    let mut config = flood_controlled();
+    // Flood control is under test: by words alone, so 20 questions are decided at once.
+    config.matching.semantic = false;
+    let (burst, every) = (
+        config.discord.user_burst as usize,
+        config.discord.user_cooldown_secs,
+    );
     let bot = Running::start(&fake, config).await;
 
-    let mut burst = Vec::new();
-    for _ in 0..50 {
+    let started = std::time::Instant::now();
+    let mut flood = Vec::new();
+    for _ in 0..20 {
         let spec = MessageSpec::guild("How do I install Django?").mentioning_bot();
-        burst.push(fake.send_message(spec).await);
+        flood.push(fake.send_message(spec).await);
     }
-    let from_burst =
-        |r: &Recorded| is_post(r) && referenced(r).is_some_and(|id| burst.contains(&id));
-    fake.wait_for_request(&from_burst, WAIT)
+    let sent_within = started.elapsed();
+    assert!(sent_within < Duration::from_secs(5), "{sent_within:?}");
+    let from_flood =
+        |r: &Recorded| is_post(r) && referenced(r).is_some_and(|id| flood.contains(&id));
+    fake.wait_for_requests(&from_flood, burst, WAIT)
         .await
-        .expect("one reply to the burst");
-    // Another user is not held by alice's cooldown; once they are answered, every burst
+        .expect("the burst is answered");
+    // Another user is not held by alice's bucket; once they are answered, every flood
     // message has long been handled.
     let bob = MessageSpec::guild("What is Flask?")
         .mentioning_bot()
@@ -441,16 +497,64 @@ async fn cooldown_holds_under_a_burst() {
     fake.wait_for_request(replies_to(bob), WAIT)
         .await
         .expect("bob answered");
-    let replies = fake.requests().iter().filter(|r| from_burst(r)).count();
-    assert_eq!(replies, 1, "exactly one reply within the cooldown");
+    // One more token every `every` seconds since the flood began.
+    let refilled = (started.elapsed().as_secs() / every) as usize;
+    let replies = fake.requests().iter().filter(|r| from_flood(r)).count();
+    assert!(
+        (burst..=burst + refilled).contains(&replies),
+        "{replies} replies to 20 messages: the burst of {burst} plus {refilled} refilled"
+    );
+    finish(&fake, bot).await;
+}
 
-    // A slash command over the cooldown gets an ephemeral note.
-    let ask =
-        InteractionSpec::guild("ask").option(OptionSpec::string("question", "What is Django?"));
-    let response = callback(&fake, fake.send_slash_command(ask).await).await;
-    assert_eq!(response["data"]["flags"], 64);
-    let note = response["data"]["content"].as_str().expect("content");
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slash_commands_over_the_limit_slow_down_and_a_busy_channel_answers_privately() {
+    let fake = FakeDiscord::start().await;
+    let mut config = config();
+    // One question per user and one public reply per channel, for the length of the test.
+    config.discord.user_burst = 1;
+    config.discord.user_cooldown_secs = 3_600;
+    config.discord.channel_burst = 1;
+    config.discord.channel_replies_per_minute = 1;
+    let bot = Running::start(&fake, config).await;
+    let ask = |question: &str| {
+        InteractionSpec::guild("ask").option(OptionSpec::string("question", question))
+    };
+
+    // Nothing to say: a private note, which spends alice's question but not the channel's
+    // reply.
+    let none = callback(&fake, fake.send_slash_command(ask(UNKNOWN)).await).await;
+    assert_eq!(none["data"]["flags"], 64);
+    assert_eq!(none["data"]["content"], qabot::reply::NO_ANSWER);
+
+    let again = callback(&fake, fake.send_slash_command(ask("What is Django?")).await).await;
+    assert_eq!(again["data"]["flags"], 64);
+    let note = again["data"]["content"].as_str().expect("content");
     assert!(note.contains("Slow down"), "{note}");
+
+    let bob = ask("What is Django?").user(FakeDiscord::USER_ID + 1, "bob");
+    let public = callback(&fake, fake.send_slash_command(bob).await).await;
+    assert_ne!(public["data"]["flags"], 64, "the channel's reply: {public}");
+    assert!(public["data"]["embeds"][0]["title"].is_string());
+
+    let carol = InteractionSpec::guild("use-cases").user(FakeDiscord::USER_ID + 2, "carol");
+    let private = callback(&fake, fake.send_slash_command(carol).await).await;
+    assert_eq!(
+        private["data"]["flags"], 64,
+        "answered, privately: {private}"
+    );
+    assert!(private["data"]["embeds"][0]["title"].is_string());
+
+    let help = callback(
+        &fake,
+        fake.send_slash_command(InteractionSpec::guild("help"))
+            .await,
+    )
+    .await;
+    assert_eq!(
+        help["data"]["embeds"][0]["title"], "How to ask me",
+        "/help is never counted"
+    );
     finish(&fake, bot).await;
 }
 

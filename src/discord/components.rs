@@ -34,8 +34,9 @@ pub(crate) async fn on_component(shared: &Shared, ctx: &Context, component: &Com
                     let rated = Rated { entry, aspect };
                     let rated = shared.config.discord.feedback_buttons.then_some(&rated);
                     let to = InteractionRef::Component(component);
+                    let private = shared.private(&reply, component.channel_id.get());
                     shared
-                        .send_interaction_reply(ctx, to, &reply, user, rated)
+                        .send_interaction_reply(ctx, to, &reply, user, rated, private)
                         .await;
                 }
                 None => {

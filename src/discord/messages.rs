@@ -58,10 +58,10 @@ pub(crate) async fn on_message(shared: &Shared, ctx: &Context, message: &Message
     // the same question asked again meanwhile links there instead of answering twice.
     let earlier = {
         let mut gate = shared.gate();
-        if let refused @ (Admission::UserCooldown | Admission::ChannelBusy) =
-            gate.admit(user, channel, now)
+        if let refused @ (Admission::UserLimited | Admission::ChannelBusy) =
+            gate.admit(user, channel)
         {
-            debug!(user, channel, ?refused, "message dropped by the cooldown");
+            debug!(user, channel, ?refused, "message dropped by flood control");
             return;
         }
         let earlier = key

@@ -4,7 +4,7 @@
 //! [`Bot::run`] connects and answers until [`ShutdownHandle::shutdown`] (or a fatal error),
 //! finishing the replies in flight first. Everything Discord-specific lives here,
 //! one concept per file: `token` (where the token comes from, never printed), `gate`
-//! (cooldowns and repeats), `commands` (the slash-command set), `render` (replies as
+//! (flood control and repeats), `commands` (the slash-command set), `render` (replies as
 //! serenity builders), `handler` (the dispatcher, and the connection's own events), one
 //! module per kind of event (`messages`, `slash`, `autocomplete`, `components`,
 //! `context_menu`) over `state` (what they share), `invite` (the OAuth2 link),

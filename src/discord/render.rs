@@ -298,7 +298,7 @@ pub fn interaction_messages(
     (response, followups)
 }
 
-/// A short ephemeral note (cooldown, refusals, errors) as an interaction response.
+/// A short ephemeral note ("slow down", refusals, errors) as an interaction response.
 pub fn ephemeral_note(text: &str) -> CreateInteractionResponseMessage {
     CreateInteractionResponseMessage::new()
         .content(shorten(text, limits::CONTENT))

@@ -8,7 +8,6 @@ use serenity::all::{
 };
 
 use super::commands;
-use super::gate::Admission;
 use super::render::{self, Rated};
 use super::state::{InteractionRef, Shared};
 use crate::engine::Engine;
@@ -19,32 +18,28 @@ pub(crate) async fn on_command(shared: &Shared, ctx: &Context, command: &Command
     let name = command.data.name.as_str();
     let (user, channel) = (command.user.id.get(), command.channel_id.get());
     let started = Instant::now();
-    if name != commands::HELP {
-        let admission = shared.gate().admit(user, channel, Instant::now());
-        if admission != Admission::Admitted {
-            let text = match admission {
-                Admission::UserCooldown => "Slow down a little: ask again in a few seconds.",
-                _ => "This channel has had a lot of answers in the last minute; try again shortly.",
-            };
-            let note = CreateInteractionResponse::Message(render::ephemeral_note(text));
-            shared.logged(command.create_response(&ctx.http, note).await, name);
-            return;
-        }
+    if name == commands::HELP {
+        // Private, and free: asking how to ask never costs a question.
+        let help = render::help(
+            &shared.config.discord.prefix,
+            shared.config.discord.feedback_buttons,
+        );
+        let result = command
+            .create_response(&ctx.http, CreateInteractionResponse::Message(help))
+            .await;
+        return shared.logged(result, name);
+    }
+    if !shared.gate().admit_user(user) {
+        let note = render::ephemeral_note("Slow down a little: ask again in a few seconds.");
+        let note = CreateInteractionResponse::Message(note);
+        shared.logged(command.create_response(&ctx.http, note).await, name);
+        return;
     }
     let engine = shared.engine();
     let (reply, rated) = match name {
-        commands::HELP => {
-            let help = render::help(
-                &shared.config.discord.prefix,
-                shared.config.discord.feedback_buttons,
-            );
-            let result = command
-                .create_response(&ctx.http, CreateInteractionResponse::Message(help))
-                .await;
-            return shared.logged(result, name);
-        }
         commands::TOPICS => {
-            let page = render::topics_page(engine.knowledge(), 0);
+            let private = !shared.gate().admit_channel(channel);
+            let page = render::topics_page(engine.knowledge(), 0).ephemeral(private);
             let result = command
                 .create_response(&ctx.http, CreateInteractionResponse::Message(page))
                 .await;
@@ -67,8 +62,9 @@ pub(crate) async fn on_command(shared: &Shared, ctx: &Context, command: &Command
             shared.feedback.remember(command.id.get(), question);
             let rated = shared.rated(&engine, &answer);
             let to = InteractionRef::Command(command);
+            let private = shared.private(&answer.reply, channel);
             if shared
-                .send_interaction_reply(ctx, to, &answer.reply, user, rated.as_ref())
+                .send_interaction_reply(ctx, to, &answer.reply, user, rated.as_ref(), private)
                 .await
             {
                 shared
@@ -87,8 +83,9 @@ pub(crate) async fn on_command(shared: &Shared, ctx: &Context, command: &Command
         }
     };
     let to = InteractionRef::Command(command);
+    let private = shared.private(&reply, channel);
     shared
-        .send_interaction_reply(ctx, to, &reply, user, rated.as_ref())
+        .send_interaction_reply(ctx, to, &reply, user, rated.as_ref(), private)
         .await;
 }
 

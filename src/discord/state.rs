@@ -163,8 +163,16 @@ impl Shared {
         })
     }
 
-    /// Sends `reply` as the interaction's response (and followups); true if the response
-    /// was accepted.
+    /// Whether `reply` to an interaction in `channel` goes privately (ephemeral): a "no
+    /// answer" note always, as only the asker needs it; any other reply when the channel has
+    /// had its share of public replies (checked, and counted, only for a public one). A busy
+    /// channel thus still answers the member, privately, instead of refusing them.
+    pub(crate) fn private(&self, reply: &Reply, channel: u64) -> bool {
+        reply.status == Status::None || !self.gate().admit_channel(channel)
+    }
+
+    /// Sends `reply` as the interaction's response (and followups), `ephemeral` or not; true
+    /// if the response was accepted.
     pub(crate) async fn send_interaction_reply(
         &self,
         ctx: &Context,
@@ -172,8 +180,8 @@ impl Shared {
         reply: &Reply,
         user: u64,
         rated: Option<&Rated>,
+        ephemeral: bool,
     ) -> bool {
-        let ephemeral = reply.status == Status::None;
         let (response, followups) = render::interaction_messages(reply, user, ephemeral, rated);
         let response = CreateInteractionResponse::Message(response);
         // Retried like channel replies: a 5xx on the callback still leaves time in Discord's
