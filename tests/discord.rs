@@ -306,7 +306,8 @@ async fn autocomplete_offers_matching_questions() {
     for choice in choices {
         let name = choice["name"].as_str().expect("name");
         assert!(name.chars().count() <= 100);
-        assert_eq!(choice["value"], choice["name"]);
+        let value = choice["value"].as_str().expect("value");
+        assert!(value.starts_with("qa:entry:"), "names its entry: {value}");
     }
     assert!(choices.iter().any(|c| c["name"]
         .as_str()
@@ -618,17 +619,219 @@ async fn suggestion_buttons_show_the_chosen_answer() {
     assert_eq!(ids[0], show, "{ids:?}");
     assert!(ids.contains(&format!("qa:delete:{}", FakeDiscord::USER_ID)));
 
-    let click = fake
-        .send_component(ComponentSpec::button(&show, created_id(&suggestion)))
-        .await;
-    let response = callback(&fake, click).await;
-    assert_eq!(response["type"], 4);
     let chosen = engine
         .answer_for(&choice.entry, choice.aspect.as_deref())
         .expect("choice exists");
+    let title = chosen.messages[0].embeds[0].title.as_str();
+    let suggestion_id = created_id(&suggestion);
+
+    // Someone else's pick shows them the answer privately and leaves the message alone.
+    let stranger = ComponentSpec::button(&show, suggestion_id).user(999, "bob");
+    let private = callback(&fake, fake.send_component(stranger).await).await;
+    assert_eq!(private["type"], 4);
+    assert_eq!(private["data"]["flags"], 64);
+    assert_eq!(private["data"]["embeds"][0]["title"], title);
+    let unchanged = fake.message(suggestion_id).expect("the suggestion");
     assert_eq!(
-        response["data"]["embeds"][0]["title"],
-        chosen.messages[0].embeds[0].title.as_str()
+        custom_ids(&unchanged)[0],
+        show,
+        "still offering the choices"
+    );
+
+    // The asker's pick turns the suggestion into the answer, its choices gone.
+    let click = fake
+        .send_component(ComponentSpec::button(&show, suggestion_id))
+        .await;
+    let response = callback(&fake, click).await;
+    assert_eq!(response["type"], 7, "UPDATE_MESSAGE");
+    assert_eq!(response["data"]["embeds"][0]["title"], title);
+    let content = response["data"]["content"].as_str().expect("content");
+    assert!(
+        content.starts_with("You picked **") && content.contains(&choice.label),
+        "{content}"
+    );
+    let updated = fake.message(suggestion_id).expect("the same message");
+    assert_eq!(updated["embeds"][0]["title"], title);
+    assert_eq!(
+        updated["content"], content,
+        "the suggestion text is replaced"
+    );
+    let ids = custom_ids(&updated);
+    assert!(ids.iter().all(|id| !id.starts_with("qa:show:")), "{ids:?}");
+    assert_eq!(
+        ids.last().map(String::as_str),
+        Some(format!("qa:delete:{}", FakeDiscord::USER_ID).as_str()),
+        "{ids:?}"
+    );
+    assert!(
+        ids.iter().any(|id| id.starts_with("qa:vote:up:")),
+        "{ids:?}"
+    );
+    let posts = fake.requests().iter().filter(|r| is_post(r)).count();
+    assert_eq!(
+        posts, 1,
+        "no second message: the suggestion became the answer"
+    );
+    finish(&fake, bot).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_picked_suggestion_answers_its_entry_however_long_its_question() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let question = "How do I configure the widget frobnicator so that it keeps its settings \
+                    between restarts, even when the configuration folder lives on a network share?";
+    assert!(question.chars().count() > 100);
+    std::fs::write(
+        dir.path().join("k.toml"),
+        format!(
+            "[[entry]]\nid = \"frobnicator-settings\"\nquestion = \"{question}\"\n\
+             answer = \"Set `keep = true`.\"\n\n\
+             [[entry]]\nid = \"what-is-a-widget\"\nquestion = \"What is a widget?\"\n\
+             answer = \"A thing.\"\n"
+        ),
+    )
+    .expect("write knowledge");
+    let fake = FakeDiscord::start().await;
+    let bot = Running::start_with(&fake, config(), dir.path()).await;
+
+    let typing = InteractionSpec::guild("ask")
+        .option(OptionSpec::string("question", "frobnicator").focused());
+    let offered = callback(&fake, fake.send_autocomplete(typing).await).await;
+    let choices = offered["data"]["choices"].as_array().expect("choices");
+    let long = choices
+        .iter()
+        .find(|c| {
+            c["name"]
+                .as_str()
+                .is_some_and(|n| n.starts_with("How do I configure"))
+        })
+        .unwrap_or_else(|| panic!("the long question is offered: {choices:?}"));
+    assert!(long["name"].as_str().expect("name").chars().count() <= 100);
+    assert_eq!(long["value"], "qa:entry:frobnicator-settings");
+
+    // What Discord sends once the member picks it: the value.
+    let value = long["value"].as_str().expect("value");
+    let pick = InteractionSpec::guild("ask").option(OptionSpec::string("question", value));
+    let answer = callback(&fake, fake.send_slash_command(pick).await).await;
+    assert_eq!(answer["type"], 4);
+    assert_ne!(answer["data"]["flags"], 64);
+    assert_eq!(
+        answer["data"]["embeds"][0]["title"], question,
+        "the whole question's entry, not a truncated one"
+    );
+
+    // Free text still works.
+    let typed =
+        InteractionSpec::guild("ask").option(OptionSpec::string("question", "What is a widget?"));
+    let answer = callback(&fake, fake.send_slash_command(typed).await).await;
+    assert_eq!(answer["data"]["embeds"][0]["title"], "What is a widget?");
+
+    // An entry gone since the suggestion (a reload) is said so, privately.
+    let gone = InteractionSpec::guild("ask")
+        .option(OptionSpec::string("question", "qa:entry:no-such-entry"));
+    let note = callback(&fake, fake.send_slash_command(gone).await).await;
+    assert_eq!(note["data"]["flags"], 64);
+    assert!(note["data"]["content"]
+        .as_str()
+        .is_some_and(|c| c.contains("no longer in my knowledge")));
+    finish(&fake, bot).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_trash_button_on_an_interaction_answer_deletes_through_the_webhook() {
+    let fake = FakeDiscord::start().await;
+    let bot = Running::start(&fake, config()).await;
+    let question =
+        InteractionSpec::guild("ask").option(OptionSpec::string("question", "What is Django?"));
+    let used = fake.send_slash_command(question).await;
+    callback(&fake, used).await;
+    let answer_id = fake.original_response(used).expect("the answer message");
+    let delete = format!("qa:delete:{}", FakeDiscord::USER_ID);
+
+    let click = fake
+        .send_component(ComponentSpec::button(&delete, answer_id))
+        .await;
+    assert_eq!(callback(&fake, click).await["type"], 6);
+    let click_token = fake.interaction_token(click).expect("token");
+    let path = format!(
+        "/webhooks/{}/{click_token}/messages/@original",
+        FakeDiscord::APPLICATION_ID
+    );
+    let deleted = fake
+        .wait_for_request(|r| r.is("DELETE", &path), WAIT)
+        .await
+        .expect("deleted through the interaction webhook");
+    assert_eq!(deleted.status, 204, "{deleted:#?}");
+    assert!(fake.message(answer_id).is_none());
+    assert!(
+        !fake.requests().iter().any(|r| r.is("DELETE", "/channels/")),
+        "not through the channel"
+    );
+
+    // As on Discord, the webhook reaches only what it made: not a channel answer.
+    let (_, posted) = ask(&fake, MessageSpec::guild("What is Flask?").mentioning_bot()).await;
+    let http = serenity::all::HttpBuilder::new(FakeDiscord::TOKEN)
+        .proxy(fake.base_url())
+        .ratelimiter_disabled(true)
+        .application_id(serenity::all::ApplicationId::new(
+            FakeDiscord::APPLICATION_ID,
+        ))
+        .build();
+    let refused = http
+        .delete_followup_message(
+            &click_token,
+            serenity::all::MessageId::new(created_id(&posted)),
+        )
+        .await;
+    assert!(
+        matches!(&refused, Err(serenity::Error::Http(serenity::http::HttpError::UnsuccessfulRequest(r))) if r.status_code.as_u16() == 404),
+        "{refused:?}"
+    );
+    assert!(fake.message(created_id(&posted)).is_some());
+    finish(&fake, bot).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_whole_comparison_offers_its_aspects_and_shows_one_privately() {
+    let engine = shipped_engine();
+    let question = "django or flask?";
+    let whole = engine.ask(question);
+    assert_eq!(whole.decision.status, Status::Answered);
+    let best = whole.decision.best.as_ref().expect("best");
+    assert_eq!(best.aspect, None, "a whole comparison");
+    let entry = &engine.knowledge().entries[best.entry];
+
+    let fake = FakeDiscord::start().await;
+    let bot = Running::start(&fake, config()).await;
+    let (_, answer) = ask(&fake, MessageSpec::guild(question).mentioning_bot()).await;
+    let rows = body(&answer)["components"]
+        .as_array()
+        .expect("rows")
+        .clone();
+    let offered: Vec<&str> = rows[0]["components"]
+        .as_array()
+        .expect("aspect buttons")
+        .iter()
+        .filter_map(|b| b["label"].as_str())
+        .collect();
+    let titles: Vec<&str> = entry.aspects.iter().map(|a| a.title.as_str()).collect();
+    assert_eq!(offered, titles, "one button per aspect, in order");
+    let aspect = &entry.aspects[1];
+    let id = format!("qa:aspect:{}:{}", entry.id, aspect.id);
+    assert!(custom_ids(body(&answer)).contains(&id));
+
+    let click = fake
+        .send_component(ComponentSpec::button(&id, created_id(&answer)).user(999, "bob"))
+        .await;
+    let shown = callback(&fake, click).await;
+    assert_eq!(shown["type"], 4);
+    assert_eq!(shown["data"]["flags"], 64, "only the reader sees it");
+    let title = shown["data"]["embeds"][0]["title"].as_str().expect("title");
+    assert!(title.ends_with(&aspect.title), "{title}");
+    assert_eq!(
+        fake.message(created_id(&answer)).expect("answer")["components"],
+        body(&answer)["components"],
+        "the public answer is left as it is"
     );
     finish(&fake, bot).await;
 }

@@ -11,9 +11,9 @@ use tracing::{debug, warn};
 
 use super::feedback::without_mention;
 use super::gate::Admission;
-use super::render;
+use super::render::{self, Under};
 use super::send;
-use super::state::Shared;
+use super::state::{answer_menu, Shared};
 use crate::engine::{Answer, Engine};
 use crate::text::strip_noise;
 use crate::Status;
@@ -100,7 +100,13 @@ pub(crate) async fn on_message(shared: &Shared, ctx: &Context, message: &Message
         return;
     }
     let rated = shared.rated(&engine, &answer);
-    for (i, reply) in render::channel_messages(&answer.reply, user, rated.as_ref())
+    let menu = answer_menu(&engine, &answer);
+    let under = Under {
+        asker: user,
+        rated: rated.as_ref(),
+        aspects: menu.as_ref(),
+    };
+    for (i, reply) in render::channel_messages(&answer.reply, under)
         .into_iter()
         .enumerate()
     {

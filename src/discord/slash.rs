@@ -1,17 +1,20 @@
 //! Slash commands: `/ask`, `/topics`, `/help` and one per comparison aspect. (`/reload` is
 //! routed to `reload`, and the message context menu to `context_menu`, by the dispatcher.)
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use serenity::all::{
     CommandDataOptionValue, CommandInteraction, Context, CreateInteractionResponse,
 };
 
+use super::autocomplete;
 use super::commands;
-use super::render::{self, Rated};
-use super::state::{InteractionRef, Shared};
+use super::render::{self, Rated, Under};
+use super::state::{answer_menu, aspect_menu, InteractionRef, Shared};
 use crate::engine::Engine;
 use crate::reply::Reply;
+use crate::Status;
 
 /// Answers a slash command other than `/reload`.
 pub(crate) async fn on_command(shared: &Shared, ctx: &Context, command: &CommandInteraction) {
@@ -45,34 +48,7 @@ pub(crate) async fn on_command(shared: &Shared, ctx: &Context, command: &Command
                 .await;
             return shared.logged(result, name);
         }
-        commands::ASK => {
-            let question = string_option(command, commands::QUESTION).unwrap_or_default();
-            let Some(answer) = shared.ask(&engine, question).await else {
-                let note = render::ephemeral_note(
-                    "Something went wrong matching that question; please try other words.",
-                );
-                let result = command
-                    .create_response(&ctx.http, CreateInteractionResponse::Message(note))
-                    .await;
-                return shared.logged(result, name);
-            };
-            shared.log_miss(&engine, question, &answer, user);
-            // The response message's id is not known here; a click on it finds the
-            // question through the interaction id Discord puts on the message.
-            shared.feedback.remember(command.id.get(), question);
-            let rated = shared.rated(&engine, &answer);
-            let to = InteractionRef::Command(command);
-            let private = shared.private(&answer.reply, channel);
-            if shared
-                .send_interaction_reply(ctx, to, &answer.reply, user, rated.as_ref(), private)
-                .await
-            {
-                shared
-                    .metrics
-                    .question(answer.decision.status, started.elapsed());
-            }
-            return;
-        }
+        commands::ASK => return ask(shared, ctx, command, &engine, started).await,
         aspect => {
             let (reply, rated) =
                 aspect_reply(&engine, aspect, string_option(command, commands::TOPIC));
@@ -84,9 +60,82 @@ pub(crate) async fn on_command(shared: &Shared, ctx: &Context, command: &Command
     };
     let to = InteractionRef::Command(command);
     let private = shared.private(&reply, channel);
+    let under = Under {
+        asker: user,
+        rated: rated.as_ref(),
+        aspects: None,
+    };
     shared
-        .send_interaction_reply(ctx, to, &reply, user, rated.as_ref(), private)
+        .send_interaction_reply(ctx, to, &reply, under, private)
         .await;
+}
+
+/// `/ask`: a picked suggestion answers the entry (or aspect) it names; free text is matched.
+async fn ask(
+    shared: &Shared,
+    ctx: &Context,
+    command: &CommandInteraction,
+    engine: &Arc<Engine>,
+    started: Instant,
+) {
+    let (user, channel) = (command.user.id.get(), command.channel_id.get());
+    let typed = string_option(command, commands::QUESTION).unwrap_or_default();
+    let (reply, status, rated, menu, question) = match autocomplete::picked(typed) {
+        Some((entry, aspect)) => {
+            let (Some(reply), Some(e)) = (
+                engine.answer_for(entry, aspect),
+                engine.knowledge().entries.iter().find(|e| e.id == entry),
+            ) else {
+                let note = render::ephemeral_note(
+                    "That answer is no longer in my knowledge; try `/topics`.",
+                );
+                let result = command
+                    .create_response(&ctx.http, CreateInteractionResponse::Message(note))
+                    .await;
+                return shared.logged(result, commands::ASK);
+            };
+            let rated = shared.config.discord.feedback_buttons.then(|| Rated {
+                entry: entry.to_string(),
+                aspect: aspect.map(str::to_string),
+            });
+            // What a 👎 logs: the phrasing the member picked, as the entry states it.
+            let question = e.question.clone();
+            let menu = aspect_menu(engine, entry, aspect);
+            (reply, Status::Answered, rated, menu, question)
+        }
+        None => {
+            let Some(answer) = shared.ask(engine, typed).await else {
+                let note = render::ephemeral_note(
+                    "Something went wrong matching that question; please try other words.",
+                );
+                let result = command
+                    .create_response(&ctx.http, CreateInteractionResponse::Message(note))
+                    .await;
+                return shared.logged(result, commands::ASK);
+            };
+            shared.log_miss(engine, typed, &answer, user);
+            let rated = shared.rated(engine, &answer);
+            let menu = answer_menu(engine, &answer);
+            let status = answer.decision.status;
+            (answer.reply, status, rated, menu, typed.to_string())
+        }
+    };
+    // The response message's id is not known here; a click on it finds the question through
+    // the interaction id Discord puts on the message.
+    shared.feedback.remember(command.id.get(), &question);
+    let to = InteractionRef::Command(command);
+    let private = shared.private(&reply, channel);
+    let under = Under {
+        asker: user,
+        rated: rated.as_ref(),
+        aspects: menu.as_ref(),
+    };
+    if shared
+        .send_interaction_reply(ctx, to, &reply, under, private)
+        .await
+    {
+        shared.metrics.question(status, started.elapsed());
+    }
 }
 
 /// A string option of a command, by name.

@@ -11,14 +11,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 
 use serenity::all::{
-    CommandInteraction, ComponentInteraction, Context, CreateInteractionResponse, Member,
-    Permissions,
+    CommandInteraction, ComponentInteraction, Context, CreateInteractionResponse,
+    CreateInteractionResponseFollowup, Member, Permissions,
 };
 use tracing::warn;
 
 use super::feedback::{self, Feedback};
 use super::gate::Gate;
-use super::render::{self, Rated};
+use super::render::{self, AspectMenu, Rated, Under};
 use super::send;
 use crate::config::Config;
 use crate::engine::{Answer, Engine};
@@ -171,21 +171,36 @@ impl Shared {
         reply.status == Status::None || !self.gate().admit_channel(channel)
     }
 
-    /// Sends `reply` as the interaction's response (and followups), `ephemeral` or not; true
-    /// if the response was accepted.
+    /// Sends `reply` as the interaction's response (and followups), `ephemeral` or not, with
+    /// the components `under` says; true if the response was accepted.
     pub(crate) async fn send_interaction_reply(
         &self,
         ctx: &Context,
         to: InteractionRef<'_>,
         reply: &Reply,
-        user: u64,
-        rated: Option<&Rated>,
+        under: Under<'_>,
         ephemeral: bool,
     ) -> bool {
-        let (response, followups) = render::interaction_messages(reply, user, ephemeral, rated);
-        let response = CreateInteractionResponse::Message(response);
-        // Retried like channel replies: a 5xx on the callback still leaves time in Discord's
-        // 3-second window.
+        let (response, followups) = render::interaction_messages(reply, under, ephemeral);
+        self.respond(
+            ctx,
+            to,
+            CreateInteractionResponse::Message(response),
+            followups,
+        )
+        .await
+    }
+
+    /// Sends an interaction's response, then its followups in order; true if the response was
+    /// accepted. Retried like channel replies: a 5xx on the callback still leaves time in
+    /// Discord's 3-second window.
+    pub(crate) async fn respond(
+        &self,
+        ctx: &Context,
+        to: InteractionRef<'_>,
+        response: CreateInteractionResponse,
+        followups: Vec<CreateInteractionResponseFollowup>,
+    ) -> bool {
         let result = send::retried(|| async {
             match to {
                 InteractionRef::Command(c) => c.create_response(&ctx.http, response.clone()).await,
@@ -218,6 +233,39 @@ impl Shared {
             }
         }
         true
+    }
+}
+
+/// The aspects to offer under the answer for `entry` (and `aspect`): those of a comparison
+/// answered as a whole, so a reader can open one without another command; `None` for one
+/// aspect or a plain entry.
+pub(crate) fn aspect_menu(
+    engine: &Engine,
+    entry: &str,
+    aspect: Option<&str>,
+) -> Option<AspectMenu> {
+    if aspect.is_some() {
+        return None;
+    }
+    let e = engine.knowledge().entries.iter().find(|e| e.id == entry)?;
+    (!e.aspects.is_empty()).then(|| AspectMenu {
+        entry: e.id.clone(),
+        aspects: e
+            .aspects
+            .iter()
+            .map(|a| (a.id.clone(), a.title.clone()))
+            .collect(),
+    })
+}
+
+/// [`aspect_menu`] for the entry `answer` answered, if it answered.
+pub(crate) fn answer_menu(engine: &Engine, answer: &Answer) -> Option<AspectMenu> {
+    if answer.decision.status != Status::Answered {
+        return None;
+    }
+    match ids(engine, answer) {
+        (Some(entry), None) => aspect_menu(engine, &entry, None),
+        _ => None,
     }
 }
 
