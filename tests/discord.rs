@@ -1315,3 +1315,67 @@ async fn thumbs_down_on_an_ask_answer_logs_the_asked_question() {
     assert_eq!(records[0].user, Some(997), "the voter, as the owner asked");
     finish(&fake, bot).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shared_aspect_command_says_which_comparison_it_answers() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // Files are read in path order: `a-vs-b` (0.toml) is the first comparison with the aspect.
+    for (file, id, a, b) in [
+        ("1.toml", "c-vs-d", "Cobol", "Delphi"),
+        ("0.toml", "a-vs-b", "Ada", "Basic"),
+        ("2.toml", "e-vs-f", "Eiffel", "Fortran"),
+    ] {
+        std::fs::write(
+            dir.path().join(file),
+            format!(
+                "[[entry]]\nid = \"{id}\"\nquestion = \"{a} or {b}?\"\nsubjects = [\"{a}\", \"{b}\"]\n\
+                 answer = \"It depends.\"\n[[entry.aspect]]\nid = \"performance\"\n\
+                 title = \"Performance\"\ntext.{a} = \"{a} is fast.\"\ntext.{b} = \"{b} is fast too.\"\n"
+            ),
+        )
+        .expect("write knowledge");
+    }
+    let fake = FakeDiscord::start().await;
+    let mut bot = Running::start_with(&fake, config(), dir.path()).await;
+    bot.registered().await;
+    let performance = fake
+        .global_commands()
+        .into_iter()
+        .find(|c| c["name"] == "performance")
+        .expect("registered");
+    assert_eq!(
+        performance["description"],
+        "Performance: Ada vs Basic by default; topic: Cobol vs Delphi, Eiffel vs Fortran"
+    );
+
+    let help = callback(
+        &fake,
+        fake.send_slash_command(InteractionSpec::guild("help"))
+            .await,
+    )
+    .await;
+    let text = help["data"]["embeds"][0]["description"]
+        .as_str()
+        .expect("description");
+    assert!(
+        text.contains(
+            "`/performance`: **Ada vs Basic**; with `topic:` Cobol vs Delphi, Eiffel vs Fortran"
+        ),
+        "{text}"
+    );
+
+    let title = |response: Value| {
+        response["data"]["embeds"][0]["title"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    let default = InteractionSpec::guild("performance");
+    let default = title(callback(&fake, fake.send_slash_command(default).await).await);
+    assert_eq!(default, "Ada vs Basic — Performance");
+    let chosen =
+        InteractionSpec::guild("performance").option(OptionSpec::string("topic", "e-vs-f"));
+    let chosen = title(callback(&fake, fake.send_slash_command(chosen).await).await);
+    assert_eq!(chosen, "Eiffel vs Fortran — Performance");
+    finish(&fake, bot).await;
+}

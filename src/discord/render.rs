@@ -12,6 +12,7 @@ use serenity::all::{
     CreateMessage, CreateSelectMenu, CreateSelectMenuKind, CreateSelectMenuOption, ReactionType,
 };
 
+use super::commands::SharedAspect;
 use crate::knowledge::Knowledge;
 use crate::reply::{limits, shorten, Embed, Message, Reply};
 
@@ -24,6 +25,8 @@ const SELECT_OPTIONS: usize = 25;
 const SELECT_TEXT: usize = 100;
 /// Entries per `/topics` page.
 pub const TOPICS_PER_PAGE: usize = 10;
+/// Characters at most of one shared aspect's line in `/help`, so many fit one embed.
+const HELP_LINE: usize = 300;
 /// The embed colour of answers (Discord blurple), so they read as the bot's.
 const COLOUR: u32 = 0x5865F2;
 
@@ -502,8 +505,13 @@ pub fn topics_page(knowledge: &Knowledge, page: usize) -> CreateInteractionRespo
         .allowed_mentions(no_pings())
 }
 
-/// What `/help` says; `feedback` when answers carry 👍/👎 buttons.
-pub fn help(prefix: &str, feedback: bool) -> CreateInteractionResponseMessage {
+/// What `/help` says; `feedback` when answers carry 👍/👎 buttons; `shared`, the aspect
+/// commands several comparisons share, each with the comparison it answers without `topic`.
+pub fn help(
+    prefix: &str,
+    feedback: bool,
+    shared: &[SharedAspect],
+) -> CreateInteractionResponseMessage {
     let mut ways = vec![
         "• `/ask question:` with autocomplete as you type".to_string(),
         "• mention me with your question, or ask me in a DM".to_string(),
@@ -516,10 +524,27 @@ pub fn help(prefix: &str, feedback: bool) -> CreateInteractionResponseMessage {
     if feedback {
         ways.push("• 👍/👎 under an answer tell the owner whether it helped".into());
     }
+    if !shared.is_empty() {
+        ways.push(
+            "\nSome aspects are in several comparisons; their command answers the first unless you pick `topic:`".into(),
+        );
+        for aspect in shared {
+            let (first, others) = aspect
+                .comparisons
+                .split_first()
+                .map_or(("", &[][..]), |(f, o)| (f.as_str(), o));
+            let line = format!(
+                "• `/{}`: **{first}**; with `topic:` {}",
+                aspect.id,
+                others.join(", ")
+            );
+            ways.push(shorten(&line, HELP_LINE));
+        }
+    }
     let text = CreateEmbed::new()
         .colour(COLOUR)
         .title("How to ask me")
-        .description(ways.join("\n"));
+        .description(shorten(&ways.join("\n"), limits::DESCRIPTION));
     CreateInteractionResponseMessage::new()
         .embed(text)
         .ephemeral(true)

@@ -26,6 +26,7 @@ pub(crate) async fn on_command(shared: &Shared, ctx: &Context, command: &Command
         let help = render::help(
             &shared.config.discord.prefix,
             shared.config.discord.feedback_buttons,
+            &commands::shared_aspects(shared.engine().knowledge()),
         );
         let result = command
             .create_response(&ctx.http, CreateInteractionResponse::Message(help))
