@@ -416,6 +416,14 @@ async fn a_huge_answer_is_split_within_limits() {
     finish(&fake, bot).await;
 }
 
+/// The test config matching by words alone: for packs made by a test, which have no
+/// embedding cache, when what is tested is not matching.
+fn words_only() -> qabot::Config {
+    let mut config = config();
+    config.matching.semantic = false;
+    config
+}
+
 /// The test config with the shipped flood control (a burst of 3 per user, then one every
 /// 5 s; a burst of 10 per channel, then 20 a minute).
 fn flood_controlled() -> qabot::Config {
@@ -692,7 +700,7 @@ async fn a_picked_suggestion_answers_its_entry_however_long_its_question() {
     )
     .expect("write knowledge");
     let fake = FakeDiscord::start().await;
-    let bot = Running::start_with(&fake, config(), dir.path()).await;
+    let bot = Running::start_with(&fake, words_only(), dir.path()).await;
 
     let typing = InteractionSpec::guild("ask")
         .option(OptionSpec::string("question", "frobnicator").focused());
@@ -1336,7 +1344,7 @@ async fn a_shared_aspect_command_says_which_comparison_it_answers() {
         .expect("write knowledge");
     }
     let fake = FakeDiscord::start().await;
-    let mut bot = Running::start_with(&fake, config(), dir.path()).await;
+    let mut bot = Running::start_with(&fake, words_only(), dir.path()).await;
     bot.registered().await;
     let performance = fake
         .global_commands()
@@ -1377,5 +1385,41 @@ async fn a_shared_aspect_command_says_which_comparison_it_answers() {
         InteractionSpec::guild("performance").option(OptionSpec::string("topic", "e-vs-f"));
     let chosen = title(callback(&fake, fake.send_slash_command(chosen).await).await);
     assert_eq!(chosen, "Eiffel vs Fortran — Performance");
+    finish(&fake, bot).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_comparison_of_many_aspects_offers_them_in_a_menu() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut text = String::from(
+        "[[entry]]\nid = \"ada-vs-basic\"\nquestion = \"Ada or Basic?\"\n\
+         subjects = [\"Ada\", \"Basic\"]\nanswer = \"It depends.\"\n",
+    );
+    for i in 0..6 {
+        text.push_str(&format!(
+            "[[entry.aspect]]\nid = \"aspect-{i}\"\ntitle = \"Aspect {i}\"\n\
+             text.Ada = \"Ada on {i}.\"\ntext.Basic = \"Basic on {i}.\"\n"
+        ));
+    }
+    std::fs::write(dir.path().join("k.toml"), text).expect("write knowledge");
+    let fake = FakeDiscord::start().await;
+    let bot = Running::start_with(&fake, words_only(), dir.path()).await;
+    let (_, answer) = ask(&fake, MessageSpec::guild("Ada or Basic?").mentioning_bot()).await;
+    let menu = &body(&answer)["components"][0]["components"][0];
+    assert_eq!(menu["type"], 3, "a select menu: {menu}");
+    assert_eq!(menu["custom_id"], "qa:aspect:ada-vs-basic:-");
+    assert_eq!(menu["options"].as_array().map(Vec::len), Some(6));
+
+    let pick = ComponentSpec::select(
+        "qa:aspect:ada-vs-basic:-",
+        created_id(&answer),
+        vec!["aspect-5".into()],
+    );
+    let shown = callback(&fake, fake.send_component(pick).await).await;
+    assert_eq!(shown["data"]["flags"], 64);
+    assert_eq!(
+        shown["data"]["embeds"][0]["title"],
+        "Ada vs Basic — Aspect 5"
+    );
     finish(&fake, bot).await;
 }
