@@ -1,7 +1,6 @@
 //! Buttons and select menus on qabot's messages: "did you mean" choices, a whole
 //! comparison's aspects, 🗑️, `/topics` pages, 👍/👎, and the alternate pick (handed to
-//! `context_menu`). A component's custom id
-//! ([`Action`]) is all the state a click needs.
+//! `context_menu`). A component's custom id ([`Action`]) is all the state a click needs.
 
 use serenity::all::{
     ActionRowComponent, Button, ButtonKind, ComponentInteraction, ComponentInteractionDataKind,

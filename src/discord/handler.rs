@@ -41,6 +41,7 @@ pub(crate) struct Handler {
 }
 
 impl Handler {
+    /// The handler of one run, shared by every connection it makes.
     pub(crate) fn new(
         engine: SharedEngine,
         config: Config,

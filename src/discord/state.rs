@@ -34,7 +34,7 @@ pub type SharedEngine = Arc<RwLock<Arc<Engine>>>;
 /// What every event handler reads and updates. One per run: it survives reconnects (including
 /// the one without the message-content intent), so the gate and answer memory do too.
 pub(crate) struct Shared {
-    pub(crate) engine: SharedEngine,
+    engine: SharedEngine,
     pub(crate) config: Config,
     /// `auto_answer_channels`, for a lookup per message.
     pub(crate) auto_channels: HashSet<u64>,
@@ -57,6 +57,7 @@ pub(crate) enum InteractionRef<'a> {
 }
 
 impl Shared {
+    /// The state of one run; the gate starts empty and the bot id unknown (0).
     pub(crate) fn new(
         engine: SharedEngine,
         config: Config,
@@ -92,10 +93,12 @@ impl Shared {
         self.bot_id.load(Ordering::Relaxed)
     }
 
+    /// The engine answering now; a question keeps it to the end even if a reload swaps it.
     pub(crate) fn engine(&self) -> Arc<Engine> {
         Arc::clone(&self.engine.read().unwrap_or_else(PoisonError::into_inner))
     }
 
+    /// The gate, locked: an admission and the repeat check after it need one lock.
     pub(crate) fn gate(&self) -> MutexGuard<'_, Gate> {
         self.gate.lock().unwrap_or_else(PoisonError::into_inner)
     }
