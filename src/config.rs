@@ -119,9 +119,16 @@ pub struct Discord {
     pub auto_answer_margin: f32,
     /// Guilds to register slash commands in (instant); empty: register globally.
     pub guilds: Vec<u64>,
-    /// Seconds one user must wait between two questions.
+    /// Questions one user may ask back to back before the steady rate applies: trying a
+    /// mention and two slash commands in a row is how members first explore the bot.
+    pub user_burst: u32,
+    /// After the burst, one more question per user every this many seconds (0: no per-user
+    /// limit). The name is from when this was a plain cooldown; the meaning carried over.
     pub user_cooldown_secs: u64,
-    /// At most this many replies per channel per minute.
+    /// Public replies one channel may get at once before its steady rate applies.
+    pub channel_burst: u32,
+    /// A channel's steady rate of public replies per minute (0: no per-channel limit).
+    /// Ephemeral replies do not count: only the asker sees them.
     pub channel_replies_per_minute: u32,
     /// Within this many seconds, the same answer in the same channel links to the earlier one.
     pub repeat_window_secs: u64,
@@ -155,7 +162,9 @@ impl Default for Discord {
             auto_answer_threshold: 0.75,
             auto_answer_margin: 0.15,
             guilds: Vec::new(),
+            user_burst: 3,
             user_cooldown_secs: 5,
+            channel_burst: 10,
             channel_replies_per_minute: 20,
             repeat_window_secs: 300,
             admins: Vec::new(),
@@ -229,6 +238,30 @@ impl Config {
                 "`max_suggestions` must be 1 to 5 (one row of Discord buttons)".into(),
             );
         }
+        for (key, burst, off) in [
+            ("user_burst", self.discord.user_burst, "user_cooldown_secs"),
+            (
+                "channel_burst",
+                self.discord.channel_burst,
+                "channel_replies_per_minute",
+            ),
+        ] {
+            if burst == 0 {
+                at_key(
+                    key,
+                    format!("`{key}` is 0; use 1 or more (`{off} = 0` turns this limit off)"),
+                );
+            }
+        }
+        if self.discord.user_cooldown_secs > 86_400 {
+            at_key(
+                "user_cooldown_secs",
+                format!(
+                    "`user_cooldown_secs` is {}; use at most 86400 (one question a day after `user_burst`), or 0 for no limit",
+                    self.discord.user_cooldown_secs
+                ),
+            );
+        }
         let timeout = self.discord.reload_timeout_secs;
         if !(timeout > 0.0 && timeout <= 86_400.0) {
             at_key(
@@ -281,7 +314,9 @@ mod tests {
             "auto_answer_threshold",
             "auto_answer_margin",
             "guilds",
+            "user_burst",
             "user_cooldown_secs",
+            "channel_burst",
             "channel_replies_per_minute",
             "repeat_window_secs",
             "admins",
@@ -320,6 +355,26 @@ mod tests {
             ),
             ("[discord]\napi_proxy = \"localhost:1\"\n", "2:1", "http://"),
             ("[discord]\nreload_timeout_secs = 0\n", "2:1", "above 0"),
+            (
+                "[discord]\nprefix = \"!\"\nuser_burst = 0\n",
+                "3:1",
+                "`user_cooldown_secs = 0` turns this limit off",
+            ),
+            (
+                "[discord]\nchannel_burst = 0\n",
+                "2:1",
+                "`channel_replies_per_minute = 0` turns",
+            ),
+            (
+                "[discord]\nuser_cooldown_secs = 100000\n",
+                "2:1",
+                "at most 86400",
+            ),
+            (
+                "[discord]\nuser_cooldown = 5\n",
+                "2:1",
+                "unknown field `user_cooldown`",
+            ),
             (
                 "[discord]\nmetrics_addr = \"localhost:9100\"\n",
                 "2:16",

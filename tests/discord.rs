@@ -306,7 +306,8 @@ async fn autocomplete_offers_matching_questions() {
     for choice in choices {
         let name = choice["name"].as_str().expect("name");
         assert!(name.chars().count() <= 100);
-        assert_eq!(choice["value"], choice["name"]);
+        let value = choice["value"].as_str().expect("value");
+        assert!(value.starts_with("qa:entry:"), "names its entry: {value}");
     }
     assert!(choices.iter().any(|c| c["name"]
         .as_str()
@@ -415,24 +416,88 @@ async fn a_huge_answer_is_split_within_limits() {
     finish(&fake, bot).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn cooldown_holds_under_a_burst() {
-    let fake = FakeDiscord::start().await;
+/// The test config matching by words alone: for packs made by a test, which have no
+/// embedding cache, when what is tested is not matching.
+fn words_only() -> qabot::Config {
     let mut config = config();
-    config.discord.user_cooldown_secs = 60;
+    config.matching.semantic = false;
+    config
+}
+
+/// The test config with the shipped flood control (a burst of 3 per user, then one every
+/// 5 s; a burst of 10 per channel, then 20 a minute).
+fn flood_controlled() -> qabot::Config {
+    let mut config = config();
+    let shipped = qabot::config::Discord::default();
+    config.discord.user_burst = shipped.user_burst;
+    config.discord.user_cooldown_secs = shipped.user_cooldown_secs;
+    config.discord.channel_burst = shipped.channel_burst;
+    config.discord.channel_replies_per_minute = shipped.channel_replies_per_minute;
+    config
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mention_and_two_slash_commands_in_a_row_get_three_answers() {
+    let fake = FakeDiscord::start().await;
+    let bot = Running::start(&fake, flood_controlled()).await;
+    let started = std::time::Instant::now();
+    let mention = fake
+        .send_message(MessageSpec::guild("What is Django?").mentioning_bot())
+        .await;
+    let aspect = fake
+        .send_slash_command(InteractionSpec::guild("use-cases"))
+        .await;
+    let ask =
+        InteractionSpec::guild("ask").option(OptionSpec::string("question", "What is Flask?"));
+    let ask = fake.send_slash_command(ask).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "asked within 2 s"
+    );
+
+    let reply = fake
+        .wait_for_request(replies_to(mention), WAIT)
+        .await
+        .expect("the mention is answered");
+    assert!(body(&reply)["embeds"][0]["title"].is_string(), "{reply:#?}");
+    for id in [aspect, ask] {
+        let response = callback(&fake, id).await;
+        assert_eq!(response["type"], 4);
+        assert_ne!(response["data"]["flags"], 64, "a public answer: {response}");
+        assert!(
+            response["data"]["embeds"][0]["title"].is_string(),
+            "an answer, not a note: {response}"
+        );
+    }
+    finish(&fake, bot).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_from_one_user_gets_at_most_the_burst_plus_the_rate() {
+    let fake = FakeDiscord::start().await;
+    let mut config = flood_controlled();
+    // Flood control is under test: by words alone, so 20 questions are decided at once.
+    config.matching.semantic = false;
+    let (burst, every) = (
+        config.discord.user_burst as usize,
+        config.discord.user_cooldown_secs,
+    );
     let bot = Running::start(&fake, config).await;
 
-    let mut burst = Vec::new();
-    for _ in 0..50 {
+    let started = std::time::Instant::now();
+    let mut flood = Vec::new();
+    for _ in 0..20 {
         let spec = MessageSpec::guild("How do I install Django?").mentioning_bot();
-        burst.push(fake.send_message(spec).await);
+        flood.push(fake.send_message(spec).await);
     }
-    let from_burst =
-        |r: &Recorded| is_post(r) && referenced(r).is_some_and(|id| burst.contains(&id));
-    fake.wait_for_request(&from_burst, WAIT)
+    let sent_within = started.elapsed();
+    assert!(sent_within < Duration::from_secs(5), "{sent_within:?}");
+    let from_flood =
+        |r: &Recorded| is_post(r) && referenced(r).is_some_and(|id| flood.contains(&id));
+    fake.wait_for_requests(&from_flood, burst, WAIT)
         .await
-        .expect("one reply to the burst");
-    // Another user is not held by alice's cooldown; once they are answered, every burst
+        .expect("the burst is answered");
+    // Another user is not held by alice's bucket; once they are answered, every flood
     // message has long been handled.
     let bob = MessageSpec::guild("What is Flask?")
         .mentioning_bot()
@@ -441,16 +506,64 @@ async fn cooldown_holds_under_a_burst() {
     fake.wait_for_request(replies_to(bob), WAIT)
         .await
         .expect("bob answered");
-    let replies = fake.requests().iter().filter(|r| from_burst(r)).count();
-    assert_eq!(replies, 1, "exactly one reply within the cooldown");
+    // One more token every `every` seconds since the flood began.
+    let refilled = (started.elapsed().as_secs() / every) as usize;
+    let replies = fake.requests().iter().filter(|r| from_flood(r)).count();
+    assert!(
+        (burst..=burst + refilled).contains(&replies),
+        "{replies} replies to 20 messages: the burst of {burst} plus {refilled} refilled"
+    );
+    finish(&fake, bot).await;
+}
 
-    // A slash command over the cooldown gets an ephemeral note.
-    let ask =
-        InteractionSpec::guild("ask").option(OptionSpec::string("question", "What is Django?"));
-    let response = callback(&fake, fake.send_slash_command(ask).await).await;
-    assert_eq!(response["data"]["flags"], 64);
-    let note = response["data"]["content"].as_str().expect("content");
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slash_commands_over_the_limit_slow_down_and_a_busy_channel_answers_privately() {
+    let fake = FakeDiscord::start().await;
+    let mut config = config();
+    // One question per user and one public reply per channel, for the length of the test.
+    config.discord.user_burst = 1;
+    config.discord.user_cooldown_secs = 3_600;
+    config.discord.channel_burst = 1;
+    config.discord.channel_replies_per_minute = 1;
+    let bot = Running::start(&fake, config).await;
+    let ask = |question: &str| {
+        InteractionSpec::guild("ask").option(OptionSpec::string("question", question))
+    };
+
+    // Nothing to say: a private note, which spends alice's question but not the channel's
+    // reply.
+    let none = callback(&fake, fake.send_slash_command(ask(UNKNOWN)).await).await;
+    assert_eq!(none["data"]["flags"], 64);
+    assert_eq!(none["data"]["content"], qabot::reply::NO_ANSWER);
+
+    let again = callback(&fake, fake.send_slash_command(ask("What is Django?")).await).await;
+    assert_eq!(again["data"]["flags"], 64);
+    let note = again["data"]["content"].as_str().expect("content");
     assert!(note.contains("Slow down"), "{note}");
+
+    let bob = ask("What is Django?").user(FakeDiscord::USER_ID + 1, "bob");
+    let public = callback(&fake, fake.send_slash_command(bob).await).await;
+    assert_ne!(public["data"]["flags"], 64, "the channel's reply: {public}");
+    assert!(public["data"]["embeds"][0]["title"].is_string());
+
+    let carol = InteractionSpec::guild("use-cases").user(FakeDiscord::USER_ID + 2, "carol");
+    let private = callback(&fake, fake.send_slash_command(carol).await).await;
+    assert_eq!(
+        private["data"]["flags"], 64,
+        "answered, privately: {private}"
+    );
+    assert!(private["data"]["embeds"][0]["title"].is_string());
+
+    let help = callback(
+        &fake,
+        fake.send_slash_command(InteractionSpec::guild("help"))
+            .await,
+    )
+    .await;
+    assert_eq!(
+        help["data"]["embeds"][0]["title"], "How to ask me",
+        "/help is never counted"
+    );
     finish(&fake, bot).await;
 }
 
@@ -514,17 +627,219 @@ async fn suggestion_buttons_show_the_chosen_answer() {
     assert_eq!(ids[0], show, "{ids:?}");
     assert!(ids.contains(&format!("qa:delete:{}", FakeDiscord::USER_ID)));
 
-    let click = fake
-        .send_component(ComponentSpec::button(&show, created_id(&suggestion)))
-        .await;
-    let response = callback(&fake, click).await;
-    assert_eq!(response["type"], 4);
     let chosen = engine
         .answer_for(&choice.entry, choice.aspect.as_deref())
         .expect("choice exists");
+    let title = chosen.messages[0].embeds[0].title.as_str();
+    let suggestion_id = created_id(&suggestion);
+
+    // Someone else's pick shows them the answer privately and leaves the message alone.
+    let stranger = ComponentSpec::button(&show, suggestion_id).user(999, "bob");
+    let private = callback(&fake, fake.send_component(stranger).await).await;
+    assert_eq!(private["type"], 4);
+    assert_eq!(private["data"]["flags"], 64);
+    assert_eq!(private["data"]["embeds"][0]["title"], title);
+    let unchanged = fake.message(suggestion_id).expect("the suggestion");
     assert_eq!(
-        response["data"]["embeds"][0]["title"],
-        chosen.messages[0].embeds[0].title.as_str()
+        custom_ids(&unchanged)[0],
+        show,
+        "still offering the choices"
+    );
+
+    // The asker's pick turns the suggestion into the answer, its choices gone.
+    let click = fake
+        .send_component(ComponentSpec::button(&show, suggestion_id))
+        .await;
+    let response = callback(&fake, click).await;
+    assert_eq!(response["type"], 7, "UPDATE_MESSAGE");
+    assert_eq!(response["data"]["embeds"][0]["title"], title);
+    let content = response["data"]["content"].as_str().expect("content");
+    assert!(
+        content.starts_with("You picked **") && content.contains(&choice.label),
+        "{content}"
+    );
+    let updated = fake.message(suggestion_id).expect("the same message");
+    assert_eq!(updated["embeds"][0]["title"], title);
+    assert_eq!(
+        updated["content"], content,
+        "the suggestion text is replaced"
+    );
+    let ids = custom_ids(&updated);
+    assert!(ids.iter().all(|id| !id.starts_with("qa:show:")), "{ids:?}");
+    assert_eq!(
+        ids.last().map(String::as_str),
+        Some(format!("qa:delete:{}", FakeDiscord::USER_ID).as_str()),
+        "{ids:?}"
+    );
+    assert!(
+        ids.iter().any(|id| id.starts_with("qa:vote:up:")),
+        "{ids:?}"
+    );
+    let posts = fake.requests().iter().filter(|r| is_post(r)).count();
+    assert_eq!(
+        posts, 1,
+        "no second message: the suggestion became the answer"
+    );
+    finish(&fake, bot).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_picked_suggestion_answers_its_entry_however_long_its_question() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let question = "How do I configure the widget frobnicator so that it keeps its settings \
+                    between restarts, even when the configuration folder lives on a network share?";
+    assert!(question.chars().count() > 100);
+    std::fs::write(
+        dir.path().join("k.toml"),
+        format!(
+            "[[entry]]\nid = \"frobnicator-settings\"\nquestion = \"{question}\"\n\
+             answer = \"Set `keep = true`.\"\n\n\
+             [[entry]]\nid = \"what-is-a-widget\"\nquestion = \"What is a widget?\"\n\
+             answer = \"A thing.\"\n"
+        ),
+    )
+    .expect("write knowledge");
+    let fake = FakeDiscord::start().await;
+    let bot = Running::start_with(&fake, words_only(), dir.path()).await;
+
+    let typing = InteractionSpec::guild("ask")
+        .option(OptionSpec::string("question", "frobnicator").focused());
+    let offered = callback(&fake, fake.send_autocomplete(typing).await).await;
+    let choices = offered["data"]["choices"].as_array().expect("choices");
+    let long = choices
+        .iter()
+        .find(|c| {
+            c["name"]
+                .as_str()
+                .is_some_and(|n| n.starts_with("How do I configure"))
+        })
+        .unwrap_or_else(|| panic!("the long question is offered: {choices:?}"));
+    assert!(long["name"].as_str().expect("name").chars().count() <= 100);
+    assert_eq!(long["value"], "qa:entry:frobnicator-settings");
+
+    // What Discord sends once the member picks it: the value.
+    let value = long["value"].as_str().expect("value");
+    let pick = InteractionSpec::guild("ask").option(OptionSpec::string("question", value));
+    let answer = callback(&fake, fake.send_slash_command(pick).await).await;
+    assert_eq!(answer["type"], 4);
+    assert_ne!(answer["data"]["flags"], 64);
+    assert_eq!(
+        answer["data"]["embeds"][0]["title"], question,
+        "the whole question's entry, not a truncated one"
+    );
+
+    // Free text still works.
+    let typed =
+        InteractionSpec::guild("ask").option(OptionSpec::string("question", "What is a widget?"));
+    let answer = callback(&fake, fake.send_slash_command(typed).await).await;
+    assert_eq!(answer["data"]["embeds"][0]["title"], "What is a widget?");
+
+    // An entry gone since the suggestion (a reload) is said so, privately.
+    let gone = InteractionSpec::guild("ask")
+        .option(OptionSpec::string("question", "qa:entry:no-such-entry"));
+    let note = callback(&fake, fake.send_slash_command(gone).await).await;
+    assert_eq!(note["data"]["flags"], 64);
+    assert!(note["data"]["content"]
+        .as_str()
+        .is_some_and(|c| c.contains("no longer in my knowledge")));
+    finish(&fake, bot).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_trash_button_on_an_interaction_answer_deletes_through_the_webhook() {
+    let fake = FakeDiscord::start().await;
+    let bot = Running::start(&fake, config()).await;
+    let question =
+        InteractionSpec::guild("ask").option(OptionSpec::string("question", "What is Django?"));
+    let used = fake.send_slash_command(question).await;
+    callback(&fake, used).await;
+    let answer_id = fake.original_response(used).expect("the answer message");
+    let delete = format!("qa:delete:{}", FakeDiscord::USER_ID);
+
+    let click = fake
+        .send_component(ComponentSpec::button(&delete, answer_id))
+        .await;
+    assert_eq!(callback(&fake, click).await["type"], 6);
+    let click_token = fake.interaction_token(click).expect("token");
+    let path = format!(
+        "/webhooks/{}/{click_token}/messages/@original",
+        FakeDiscord::APPLICATION_ID
+    );
+    let deleted = fake
+        .wait_for_request(|r| r.is("DELETE", &path), WAIT)
+        .await
+        .expect("deleted through the interaction webhook");
+    assert_eq!(deleted.status, 204, "{deleted:#?}");
+    assert!(fake.message(answer_id).is_none());
+    assert!(
+        !fake.requests().iter().any(|r| r.is("DELETE", "/channels/")),
+        "not through the channel"
+    );
+
+    // As on Discord, the webhook reaches only what it made: not a channel answer.
+    let (_, posted) = ask(&fake, MessageSpec::guild("What is Flask?").mentioning_bot()).await;
+    let http = serenity::all::HttpBuilder::new(FakeDiscord::TOKEN)
+        .proxy(fake.base_url())
+        .ratelimiter_disabled(true)
+        .application_id(serenity::all::ApplicationId::new(
+            FakeDiscord::APPLICATION_ID,
+        ))
+        .build();
+    let refused = http
+        .delete_followup_message(
+            &click_token,
+            serenity::all::MessageId::new(created_id(&posted)),
+        )
+        .await;
+    assert!(
+        matches!(&refused, Err(serenity::Error::Http(serenity::http::HttpError::UnsuccessfulRequest(r))) if r.status_code.as_u16() == 404),
+        "{refused:?}"
+    );
+    assert!(fake.message(created_id(&posted)).is_some());
+    finish(&fake, bot).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_whole_comparison_offers_its_aspects_and_shows_one_privately() {
+    let engine = shipped_engine();
+    let question = "django or flask?";
+    let whole = engine.ask(question);
+    assert_eq!(whole.decision.status, Status::Answered);
+    let best = whole.decision.best.as_ref().expect("best");
+    assert_eq!(best.aspect, None, "a whole comparison");
+    let entry = &engine.knowledge().entries[best.entry];
+
+    let fake = FakeDiscord::start().await;
+    let bot = Running::start(&fake, config()).await;
+    let (_, answer) = ask(&fake, MessageSpec::guild(question).mentioning_bot()).await;
+    let rows = body(&answer)["components"]
+        .as_array()
+        .expect("rows")
+        .clone();
+    let offered: Vec<&str> = rows[0]["components"]
+        .as_array()
+        .expect("aspect buttons")
+        .iter()
+        .filter_map(|b| b["label"].as_str())
+        .collect();
+    let titles: Vec<&str> = entry.aspects.iter().map(|a| a.title.as_str()).collect();
+    assert_eq!(offered, titles, "one button per aspect, in order");
+    let aspect = &entry.aspects[1];
+    let id = format!("qa:aspect:{}:{}", entry.id, aspect.id);
+    assert!(custom_ids(body(&answer)).contains(&id));
+
+    let click = fake
+        .send_component(ComponentSpec::button(&id, created_id(&answer)).user(999, "bob"))
+        .await;
+    let shown = callback(&fake, click).await;
+    assert_eq!(shown["type"], 4);
+    assert_eq!(shown["data"]["flags"], 64, "only the reader sees it");
+    let title = shown["data"]["embeds"][0]["title"].as_str().expect("title");
+    assert!(title.ends_with(&aspect.title), "{title}");
+    assert_eq!(
+        fake.message(created_id(&answer)).expect("answer")["components"],
+        body(&answer)["components"],
+        "the public answer is left as it is"
     );
     finish(&fake, bot).await;
 }
@@ -1006,5 +1321,105 @@ async fn thumbs_down_on_an_ask_answer_logs_the_asked_question() {
     assert_eq!(records[0].question, question);
     assert_eq!(records[0].entry.as_deref(), Some("what-is-flask"));
     assert_eq!(records[0].user, Some(997), "the voter, as the owner asked");
+    finish(&fake, bot).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shared_aspect_command_says_which_comparison_it_answers() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // Files are read in path order: `a-vs-b` (0.toml) is the first comparison with the aspect.
+    for (file, id, a, b) in [
+        ("1.toml", "c-vs-d", "Cobol", "Delphi"),
+        ("0.toml", "a-vs-b", "Ada", "Basic"),
+        ("2.toml", "e-vs-f", "Eiffel", "Fortran"),
+    ] {
+        std::fs::write(
+            dir.path().join(file),
+            format!(
+                "[[entry]]\nid = \"{id}\"\nquestion = \"{a} or {b}?\"\nsubjects = [\"{a}\", \"{b}\"]\n\
+                 answer = \"It depends.\"\n[[entry.aspect]]\nid = \"performance\"\n\
+                 title = \"Performance\"\ntext.{a} = \"{a} is fast.\"\ntext.{b} = \"{b} is fast too.\"\n"
+            ),
+        )
+        .expect("write knowledge");
+    }
+    let fake = FakeDiscord::start().await;
+    let mut bot = Running::start_with(&fake, words_only(), dir.path()).await;
+    bot.registered().await;
+    let performance = fake
+        .global_commands()
+        .into_iter()
+        .find(|c| c["name"] == "performance")
+        .expect("registered");
+    assert_eq!(
+        performance["description"],
+        "Performance: Ada vs Basic by default; topic: Cobol vs Delphi, Eiffel vs Fortran"
+    );
+
+    let help = callback(
+        &fake,
+        fake.send_slash_command(InteractionSpec::guild("help"))
+            .await,
+    )
+    .await;
+    let text = help["data"]["embeds"][0]["description"]
+        .as_str()
+        .expect("description");
+    assert!(
+        text.contains(
+            "`/performance`: **Ada vs Basic**; with `topic:` Cobol vs Delphi, Eiffel vs Fortran"
+        ),
+        "{text}"
+    );
+
+    let title = |response: Value| {
+        response["data"]["embeds"][0]["title"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    let default = InteractionSpec::guild("performance");
+    let default = title(callback(&fake, fake.send_slash_command(default).await).await);
+    assert_eq!(default, "Ada vs Basic — Performance");
+    let chosen =
+        InteractionSpec::guild("performance").option(OptionSpec::string("topic", "e-vs-f"));
+    let chosen = title(callback(&fake, fake.send_slash_command(chosen).await).await);
+    assert_eq!(chosen, "Eiffel vs Fortran — Performance");
+    finish(&fake, bot).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_comparison_of_many_aspects_offers_them_in_a_menu() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut text = String::from(
+        "[[entry]]\nid = \"ada-vs-basic\"\nquestion = \"Ada or Basic?\"\n\
+         subjects = [\"Ada\", \"Basic\"]\nanswer = \"It depends.\"\n",
+    );
+    for i in 0..6 {
+        text.push_str(&format!(
+            "[[entry.aspect]]\nid = \"aspect-{i}\"\ntitle = \"Aspect {i}\"\n\
+             text.Ada = \"Ada on {i}.\"\ntext.Basic = \"Basic on {i}.\"\n"
+        ));
+    }
+    std::fs::write(dir.path().join("k.toml"), text).expect("write knowledge");
+    let fake = FakeDiscord::start().await;
+    let bot = Running::start_with(&fake, words_only(), dir.path()).await;
+    let (_, answer) = ask(&fake, MessageSpec::guild("Ada or Basic?").mentioning_bot()).await;
+    let menu = &body(&answer)["components"][0]["components"][0];
+    assert_eq!(menu["type"], 3, "a select menu: {menu}");
+    assert_eq!(menu["custom_id"], "qa:aspect:ada-vs-basic:-");
+    assert_eq!(menu["options"].as_array().map(Vec::len), Some(6));
+
+    let pick = ComponentSpec::select(
+        "qa:aspect:ada-vs-basic:-",
+        created_id(&answer),
+        vec!["aspect-5".into()],
+    );
+    let shown = callback(&fake, fake.send_component(pick).await).await;
+    assert_eq!(shown["data"]["flags"], 64);
+    assert_eq!(
+        shown["data"]["embeds"][0]["title"],
+        "Ada vs Basic — Aspect 5"
+    );
     finish(&fake, bot).await;
 }

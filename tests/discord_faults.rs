@@ -257,9 +257,11 @@ async fn a_burst_of_2000_questions_gets_every_allowed_reply_exactly_once() {
     ];
     let fake = FakeDiscord::start().await;
     let mut config = config();
-    // No per-user cooldown and no repeat links: each channel replies to the first 150
-    // questions of the minute and drops the other 50, so 1,500 replies are due.
-    config.discord.channel_replies_per_minute = PER_CHANNEL_PER_MINUTE;
+    // No per-user limit and no repeat links: each channel takes a burst of 150 replies and
+    // refills one a minute, so within the minute it replies to the first 150 questions and
+    // drops the other 50: 1,500 replies are due.
+    config.discord.channel_burst = PER_CHANNEL_PER_MINUTE;
+    config.discord.channel_replies_per_minute = 1;
     config.discord.repeat_window_secs = 0;
     // The gate and the delivery are under test, at 2,000 questions within the minute the
     // limits count in: by words only, as a debug build cannot embed 33 questions a second.

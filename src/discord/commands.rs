@@ -89,6 +89,56 @@ pub struct OptionDef {
     pub choices: Vec<(String, String)>,
 }
 
+/// An aspect id several comparisons share: one slash command for all of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SharedAspect {
+    /// The aspect id, also the command's name.
+    pub id: String,
+    /// The aspect's title (in the first comparison).
+    pub title: String,
+    /// The comparisons' titles, in knowledge order: the first is what the command answers
+    /// without `topic` (see `knowledge/README.md`), the rest need `topic`.
+    pub comparisons: Vec<String>,
+}
+
+/// The aspect ids more than one comparison has, in knowledge order, for the command
+/// descriptions and `/help` that say which comparison a command answers by default.
+pub fn shared_aspects(knowledge: &Knowledge) -> Vec<SharedAspect> {
+    knowledge
+        .aspect_commands()
+        .into_iter()
+        .filter(|(_, entries)| entries.len() > 1)
+        .map(|(id, entries)| SharedAspect {
+            title: entries
+                .first()
+                .and_then(|e| e.aspect(&id))
+                .map_or_else(|| id.clone(), |a| a.title.clone()),
+            comparisons: entries.iter().map(|e| e.title()).collect(),
+            id,
+        })
+        .collect()
+}
+
+impl SharedAspect {
+    /// The command's description: the title, the comparison answered by default, and the
+    /// others `topic` picks, cut to Discord's 100 characters (the `topic` choices list them
+    /// all).
+    pub fn description(&self) -> String {
+        let (first, others) = self
+            .comparisons
+            .split_first()
+            .map_or(("", &[][..]), |(f, o)| (f.as_str(), o));
+        shorten(
+            &format!(
+                "{}: {first} by default; topic: {}",
+                self.title,
+                others.join(", ")
+            ),
+            rules::DESCRIPTION,
+        )
+    }
+}
+
 /// The whole command set for `knowledge`, in a stable order: the built-ins, then one per
 /// aspect id in knowledge order.
 pub fn command_set(knowledge: &Knowledge) -> Vec<CommandDef> {
@@ -135,11 +185,16 @@ pub fn command_set(knowledge: &Knowledge) -> Vec<CommandDef> {
             permissions: Some(MODERATOR),
         },
     ];
+    let shared = shared_aspects(knowledge);
     for (aspect, entries) in knowledge.aspect_commands() {
         let title = entries
             .first()
             .and_then(|e| e.aspect(&aspect))
             .map_or_else(|| aspect.clone(), |a| a.title.clone());
+        let description = match shared.iter().find(|s| s.id == aspect) {
+            Some(shared) => shared.description(),
+            None => shorten(&title, rules::DESCRIPTION),
+        };
         let mut options = Vec::new();
         if entries.len() > 1 {
             let first = entries.first().map(|e| e.title()).unwrap_or_default();
@@ -160,7 +215,7 @@ pub fn command_set(knowledge: &Knowledge) -> Vec<CommandDef> {
         set.push(CommandDef {
             kind: Kind::ChatInput,
             name: aspect,
-            description: shorten(&title, rules::DESCRIPTION),
+            description,
             options,
             permissions: None,
         });
@@ -438,7 +493,10 @@ mod tests {
     fn shared_aspects_get_a_topic_choice() {
         let set = command_set(&shipped());
         let learning = set.iter().find(|c| c.name == "learning-curve").unwrap();
-        assert_eq!(learning.description, "Learning curve");
+        assert_eq!(
+            learning.description,
+            "Learning curve: Django vs Flask by default; topic: Django vs FastAPI"
+        );
         let topic = &learning.options[0];
         assert_eq!(topic.name, TOPIC);
         assert!(!topic.required);
@@ -446,6 +504,66 @@ mod tests {
         assert_eq!(values, ["django-vs-flask", "django-vs-fastapi"]);
         let complexity = set.iter().find(|c| c.name == "complexity").unwrap();
         assert!(complexity.options.is_empty(), "only one comparison has it");
+    }
+
+    #[test]
+    fn a_shared_aspect_says_which_comparison_it_answers_within_100_characters() {
+        let shared = |comparisons: &[&str]| SharedAspect {
+            id: "performance".into(),
+            title: "Performance".into(),
+            comparisons: comparisons.iter().map(|c| c.to_string()).collect(),
+        };
+        let long: Vec<String> = (0..12)
+            .map(|i| format!("Framework{i} vs Framework{}", i + 1))
+            .collect();
+        let long: Vec<&str> = long.iter().map(String::as_str).collect();
+        let cases: [(&[&str], &str); 3] = [
+            (
+                &["Django vs Flask", "Django vs FastAPI"],
+                "Performance: Django vs Flask by default; topic: Django vs FastAPI",
+            ),
+            (
+                &["Django vs Flask", "Django vs FastAPI", "Flask vs FastAPI"],
+                "Performance: Django vs Flask by default; topic: Django vs FastAPI, Flask vs FastAPI",
+            ),
+            (
+                &long,
+                "Performance: Framework0 vs Framework1 by default; topic: Framework1 vs Framework2, Framework2 vs…",
+            ),
+        ];
+        for (comparisons, want) in cases {
+            let got = shared(comparisons).description();
+            assert!(got.chars().count() <= 100, "{got}");
+            assert_eq!(got, want);
+        }
+        let three = "[[entry]]\nid = \"{id}\"\nquestion = \"{a} or {b}?\"\nsubjects = [\"{a}\", \"{b}\"]\nanswer = \"x\"\n[[entry.aspect]]\nid = \"performance\"\ntitle = \"Performance\"\ntext.{a} = \"x\"\ntext.{b} = \"y\"\n";
+        let dir = tempfile::tempdir().unwrap();
+        for (file, id, a, b) in [
+            ("1.toml", "c-vs-d", "C", "D"),
+            ("0.toml", "a-vs-b", "A", "B"),
+            ("2.toml", "e-vs-f", "E", "F"),
+        ] {
+            let text = three
+                .replace("{id}", id)
+                .replace("{a}", a)
+                .replace("{b}", b);
+            std::fs::write(dir.path().join(file), text).unwrap();
+        }
+        let k = Knowledge::load_dir(dir.path()).unwrap_or_else(|e| panic!("{e}"));
+        let found = shared_aspects(&k);
+        assert_eq!(found.len(), 1);
+        assert_eq!(
+            found[0].comparisons,
+            ["A vs B", "C vs D", "E vs F"],
+            "files in path order"
+        );
+        let set = command_set(&k);
+        assert_eq!(validate(&set), Vec::<String>::new());
+        let performance = set.iter().find(|c| c.name == "performance").unwrap();
+        assert_eq!(
+            performance.description,
+            "Performance: A vs B by default; topic: C vs D, E vs F"
+        );
     }
 
     #[test]

@@ -4,8 +4,10 @@
 //! [`Bot::run`] connects and answers until [`ShutdownHandle::shutdown`] (or a fatal error),
 //! finishing the replies in flight first. Everything Discord-specific lives here,
 //! one concept per file: `token` (where the token comes from, never printed), `gate`
-//! (cooldowns and repeats), `commands` (the slash-command set), `render` (replies as
-//! serenity builders), `handler` (events to engine calls), `invite` (the OAuth2 link),
+//! (flood control and repeats), `commands` (the slash-command set), `render` (replies as
+//! serenity builders), `handler` (the dispatcher, and the connection's own events), one
+//! module per kind of event (`messages`, `slash`, `autocomplete`, `components`,
+//! `context_menu`) over `state` (what they share), `invite` (the OAuth2 link),
 //! `feedback` (misses, 👎 and proposed alternates, written off the runtime),
 //! `metrics_endpoint` (the optional `GET /metrics`), `reload` (`/reload`, SIGHUP, the file
 //! watch), `send` (message posts with a bounded retry), `shutdown` (draining the events in
@@ -23,17 +25,23 @@
 //! # }
 //! ```
 
+mod autocomplete;
 pub mod commands;
+mod components;
+mod context_menu;
 pub mod feedback;
 pub mod gate;
 mod guilds;
 mod handler;
 pub mod invite;
+mod messages;
 mod metrics_endpoint;
 pub mod reload;
 pub mod render;
 mod send;
 mod shutdown;
+mod slash;
+mod state;
 pub mod token;
 
 use std::net::SocketAddr;
@@ -47,8 +55,8 @@ use tokio::sync::watch;
 use tracing::warn;
 
 pub use commands::Registration;
-pub use handler::SharedEngine;
 pub use reload::{ReloadError, ReloadHandle};
+pub use state::SharedEngine;
 pub use token::{Token, TokenError};
 
 use crate::live::Live;

@@ -18,8 +18,8 @@ use tokio::sync::{watch, Mutex};
 use tracing::{error, info, warn};
 
 use super::commands::{self, Registration};
-use super::handler::SharedEngine;
 use super::render;
+use super::state::SharedEngine;
 use crate::config::Discord;
 use crate::knowledge::Knowledge;
 use crate::live::{Live, Reloaded};

@@ -12,6 +12,7 @@ use serenity::all::{
     CreateMessage, CreateSelectMenu, CreateSelectMenuKind, CreateSelectMenuOption, ReactionType,
 };
 
+use super::commands::SharedAspect;
 use crate::knowledge::Knowledge;
 use crate::reply::{limits, shorten, Embed, Message, Reply};
 
@@ -24,6 +25,8 @@ const SELECT_OPTIONS: usize = 25;
 const SELECT_TEXT: usize = 100;
 /// Entries per `/topics` page.
 pub const TOPICS_PER_PAGE: usize = 10;
+/// Characters at most of one shared aspect's line in `/help`, so many fit one embed.
+const HELP_LINE: usize = 300;
 /// The embed colour of answers (Discord blurple), so they read as the bot's.
 const COLOUR: u32 = 0x5865F2;
 
@@ -63,6 +66,15 @@ pub enum Action {
         /// The message whose text becomes an alternate question.
         message: u64,
     },
+    /// Show one aspect of a whole comparison, to the clicker only
+    /// (`qa:aspect:<entry>:<aspect>` buttons, or `qa:aspect:<entry>:-`, a select menu whose
+    /// value is the aspect id).
+    Aspect {
+        /// The comparison's entry id.
+        entry: String,
+        /// The aspect id; `None` for the menu, whose picked value says it.
+        aspect: Option<String>,
+    },
 }
 
 impl Action {
@@ -80,6 +92,9 @@ impl Action {
                 aspect.as_deref().unwrap_or("-")
             ),
             Action::Alternate { message } => format!("qa:alt:{message}"),
+            Action::Aspect { entry, aspect } => {
+                format!("qa:aspect:{entry}:{}", aspect.as_deref().unwrap_or("-"))
+            }
         };
         (id.len() <= CUSTOM_ID).then_some(id)
     }
@@ -110,6 +125,10 @@ impl Action {
             }
             ["qa", "alt", message] => Action::Alternate {
                 message: message.parse().ok()?,
+            },
+            ["qa", "aspect", entry, a] if !entry.is_empty() && !a.is_empty() => Action::Aspect {
+                entry: entry.to_string(),
+                aspect: aspect(a),
             },
             _ => return None,
         };
@@ -179,9 +198,78 @@ fn vote_buttons(rated: &Rated) -> Vec<CreateButton> {
         .collect()
 }
 
-/// The button rows under one message of `reply`: the "did you mean" choices (on the first
-/// message only) and one row with 👍/👎 (on the first message of a `rated` answer) and 🗑️.
-fn rows(reply: &Reply, first: bool, asker: u64, rated: Option<&Rated>) -> Vec<CreateActionRow> {
+/// A whole comparison's aspects, offered under its answer so a reader can open one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AspectMenu {
+    /// The comparison's entry id.
+    pub entry: String,
+    /// `(aspect id, title)`, in the entry's order.
+    pub aspects: Vec<(String, String)>,
+}
+
+/// What goes under a reply besides its "did you mean" choices.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Under<'a> {
+    /// Who asked: they (or a moderator) may delete it with 🗑️.
+    pub asker: u64,
+    /// What 👍/👎 rate; no vote buttons when `None`.
+    pub rated: Option<&'a Rated>,
+    /// A whole comparison's aspects, offered one by one.
+    pub aspects: Option<&'a AspectMenu>,
+}
+
+impl Under<'_> {
+    /// Only the 🗑️ button for `asker`.
+    pub fn asker(asker: u64) -> Under<'static> {
+        Under {
+            asker,
+            rated: None,
+            aspects: None,
+        }
+    }
+}
+
+/// The aspects of `menu` as one row: a button each when they fit in a row (one click, every
+/// aspect in view), else a select menu of at most 25. Ids that do not fit are left out.
+fn aspect_row(menu: &AspectMenu) -> Option<CreateActionRow> {
+    let fits = |id: &str| !id.is_empty() && id.chars().count() <= SELECT_TEXT;
+    let aspects = menu.aspects.iter().filter(|(id, _)| fits(id));
+    if menu.aspects.len() <= ROW {
+        let buttons: Vec<CreateButton> = aspects
+            .filter_map(|(id, title)| {
+                let custom_id = Action::Aspect {
+                    entry: menu.entry.clone(),
+                    aspect: Some(id.clone()),
+                }
+                .custom_id()?;
+                Some(
+                    CreateButton::new(custom_id)
+                        .label(shorten(title, limits::BUTTON_LABEL))
+                        .style(ButtonStyle::Secondary),
+                )
+            })
+            .collect();
+        return (!buttons.is_empty()).then_some(CreateActionRow::Buttons(buttons));
+    }
+    let options: Vec<CreateSelectMenuOption> = aspects
+        .take(SELECT_OPTIONS)
+        .map(|(id, title)| CreateSelectMenuOption::new(shorten(title, SELECT_TEXT), id))
+        .collect();
+    let custom_id = Action::Aspect {
+        entry: menu.entry.clone(),
+        aspect: None,
+    }
+    .custom_id()?;
+    let menu = CreateSelectMenu::new(custom_id, CreateSelectMenuKind::String { options })
+        .placeholder("Read one aspect");
+    Some(CreateActionRow::SelectMenu(menu))
+}
+
+/// The component rows under one message of `reply`: on the first message, the "did you
+/// mean" choices and a whole comparison's aspects; then, unless the message is `private`
+/// (ephemeral: only the asker sees it and can dismiss it), a row with 👍/👎 (first message of
+/// a rated answer) and 🗑️.
+fn rows(reply: &Reply, first: bool, under: Under<'_>, private: bool) -> Vec<CreateActionRow> {
     let mut rows = Vec::new();
     if first {
         let choices: Vec<CreateButton> = reply
@@ -204,12 +292,16 @@ fn rows(reply: &Reply, first: bool, asker: u64, rated: Option<&Rated>) -> Vec<Cr
         if !choices.is_empty() {
             rows.push(CreateActionRow::Buttons(choices));
         }
+        rows.extend(under.aspects.and_then(aspect_row));
     }
-    let mut last: Vec<CreateButton> = match rated {
+    if private {
+        return rows;
+    }
+    let mut last: Vec<CreateButton> = match under.rated {
         Some(rated) if first => vote_buttons(rated),
         _ => Vec::new(),
     };
-    last.extend(delete_button(asker));
+    last.extend(delete_button(under.asker));
     if !last.is_empty() {
         rows.push(CreateActionRow::Buttons(last));
     }
@@ -221,9 +313,9 @@ fn delete_row(asker: u64) -> Option<CreateActionRow> {
     delete_button(asker).map(|b| CreateActionRow::Buttons(vec![b]))
 }
 
-/// The messages that post `reply` in a channel, each with its buttons (👍/👎 when `rated`)
+/// The messages that post `reply` in a channel, each with its components (see [`Under`])
 /// and no pings. The caller makes the first one a Discord reply to the question.
-pub fn channel_messages(reply: &Reply, asker: u64, rated: Option<&Rated>) -> Vec<CreateMessage> {
+pub fn channel_messages(reply: &Reply, under: Under<'_>) -> Vec<CreateMessage> {
     reply
         .messages
         .iter()
@@ -231,7 +323,7 @@ pub fn channel_messages(reply: &Reply, asker: u64, rated: Option<&Rated>) -> Vec
         .map(|(i, message)| {
             let mut out = CreateMessage::new()
                 .embeds(message.embeds.iter().map(embed).collect())
-                .components(rows(reply, i == 0, asker, rated))
+                .components(rows(reply, i == 0, under, false))
                 .allowed_mentions(no_pings());
             if let Some(content) = &message.content {
                 out = out.content(content);
@@ -250,30 +342,56 @@ pub fn channel_note(text: &str, asker: u64) -> CreateMessage {
 }
 
 /// `reply` as an interaction response (its first message) and followups (the rest), with
-/// 👍/👎 when `rated`. Ephemeral responses (seen only by the user) get no 🗑️ or vote buttons:
-/// the user can dismiss them.
+/// the components [`Under`] says. Ephemeral responses (seen only by the asker, who can
+/// dismiss them) get no 🗑️ or vote buttons.
 pub fn interaction_messages(
     reply: &Reply,
-    asker: u64,
+    under: Under<'_>,
     ephemeral: bool,
-    rated: Option<&Rated>,
 ) -> (
     CreateInteractionResponseMessage,
     Vec<CreateInteractionResponseFollowup>,
 ) {
-    let rows_for = |i: usize| {
-        let mut rows = rows(reply, i == 0, asker, rated);
-        if ephemeral {
-            rows.truncate(usize::from(i == 0 && !reply.choices.is_empty()));
-        }
-        rows
+    let (first, followups) = interaction_parts(reply, under, ephemeral);
+    (first.ephemeral(ephemeral), followups)
+}
+
+/// `reply` as the new content of the message a component is on (an UPDATE_MESSAGE
+/// response), headed by `note` (the message's old text is replaced, never kept), and
+/// followups for the rest; `private` when that message is ephemeral.
+pub fn updated_message(
+    reply: &Reply,
+    under: Under<'_>,
+    private: bool,
+    note: &str,
+) -> (
+    CreateInteractionResponseMessage,
+    Vec<CreateInteractionResponseFollowup>,
+) {
+    let (first, followups) = interaction_parts(reply, under, private);
+    let own = reply.messages.first().and_then(|m| m.content.as_deref());
+    let content = match own {
+        Some(text) => format!("{note}\n\n{text}"),
+        None => note.to_string(),
     };
+    (first.content(shorten(&content, limits::CONTENT)), followups)
+}
+
+/// The first message of `reply` (without flags: a new response and an update differ there)
+/// and the followups, with their components; `private` messages get no 🗑️ or votes.
+fn interaction_parts(
+    reply: &Reply,
+    under: Under<'_>,
+    private: bool,
+) -> (
+    CreateInteractionResponseMessage,
+    Vec<CreateInteractionResponseFollowup>,
+) {
     let empty = Message::default();
     let first = reply.messages.first().unwrap_or(&empty);
     let mut response = CreateInteractionResponseMessage::new()
         .embeds(first.embeds.iter().map(embed).collect())
-        .components(rows_for(0))
-        .ephemeral(ephemeral)
+        .components(rows(reply, true, under, private))
         .allowed_mentions(no_pings());
     if let Some(content) = &first.content {
         response = response.content(content);
@@ -281,13 +399,12 @@ pub fn interaction_messages(
     let followups = reply
         .messages
         .iter()
-        .enumerate()
         .skip(1)
-        .map(|(i, message)| {
+        .map(|message| {
             let mut out = CreateInteractionResponseFollowup::new()
                 .embeds(message.embeds.iter().map(embed).collect())
-                .components(rows_for(i))
-                .ephemeral(ephemeral)
+                .components(rows(reply, false, under, private))
+                .ephemeral(private)
                 .allowed_mentions(no_pings());
             if let Some(content) = &message.content {
                 out = out.content(content);
@@ -298,7 +415,7 @@ pub fn interaction_messages(
     (response, followups)
 }
 
-/// A short ephemeral note (cooldown, refusals, errors) as an interaction response.
+/// A short ephemeral note ("slow down", refusals, errors) as an interaction response.
 pub fn ephemeral_note(text: &str) -> CreateInteractionResponseMessage {
     CreateInteractionResponseMessage::new()
         .content(shorten(text, limits::CONTENT))
@@ -388,8 +505,13 @@ pub fn topics_page(knowledge: &Knowledge, page: usize) -> CreateInteractionRespo
         .allowed_mentions(no_pings())
 }
 
-/// What `/help` says; `feedback` when answers carry 👍/👎 buttons.
-pub fn help(prefix: &str, feedback: bool) -> CreateInteractionResponseMessage {
+/// What `/help` says; `feedback` when answers carry 👍/👎 buttons; `shared`, the aspect
+/// commands several comparisons share, each with the comparison it answers without `topic`.
+pub fn help(
+    prefix: &str,
+    feedback: bool,
+    shared: &[SharedAspect],
+) -> CreateInteractionResponseMessage {
     let mut ways = vec![
         "• `/ask question:` with autocomplete as you type".to_string(),
         "• mention me with your question, or ask me in a DM".to_string(),
@@ -402,10 +524,27 @@ pub fn help(prefix: &str, feedback: bool) -> CreateInteractionResponseMessage {
     if feedback {
         ways.push("• 👍/👎 under an answer tell the owner whether it helped".into());
     }
+    if !shared.is_empty() {
+        ways.push(
+            "\nSome aspects are in several comparisons; their command answers the first unless you pick `topic:`".into(),
+        );
+        for aspect in shared {
+            let (first, others) = aspect
+                .comparisons
+                .split_first()
+                .map_or(("", &[][..]), |(f, o)| (f.as_str(), o));
+            let line = format!(
+                "• `/{}`: **{first}**; with `topic:` {}",
+                aspect.id,
+                others.join(", ")
+            );
+            ways.push(shorten(&line, HELP_LINE));
+        }
+    }
     let text = CreateEmbed::new()
         .colour(COLOUR)
         .title("How to ask me")
-        .description(ways.join("\n"));
+        .description(shorten(&ways.join("\n"), limits::DESCRIPTION));
     CreateInteractionResponseMessage::new()
         .embed(text)
         .ephemeral(true)
@@ -463,6 +602,14 @@ mod tests {
                 aspect: None,
             },
             Action::Alternate { message: 17 },
+            Action::Aspect {
+                entry: "django-vs-flask".into(),
+                aspect: Some("performance".into()),
+            },
+            Action::Aspect {
+                entry: "django-vs-flask".into(),
+                aspect: None,
+            },
         ] {
             let id = action.custom_id().unwrap();
             assert_eq!(Action::parse(&id), Some(action), "{id}");
@@ -478,6 +625,8 @@ mod tests {
             "qa:vote:up::-",
             "qa:vote:up:e",
             "qa:alt:x",
+            "qa:aspect:e",
+            "qa:aspect::-",
         ] {
             assert_eq!(Action::parse(foreign), None, "{foreign}");
         }
@@ -501,7 +650,7 @@ mod tests {
         let reply = engine
             .answer_for("django-vs-flask", Some("learning-curve"))
             .unwrap();
-        let messages = channel_messages(&reply, 42, None);
+        let messages = channel_messages(&reply, Under::asker(42));
         assert_eq!(messages.len(), 1);
         let m = json(&messages[0]);
         assert!(m["embeds"][0]["title"]
@@ -521,10 +670,17 @@ mod tests {
             choices: Vec::new(),
         };
         let rated = learning_curve();
-        let messages: Vec<Value> = channel_messages(&reply, 42, Some(&rated))
-            .iter()
-            .map(json)
-            .collect();
+        let messages: Vec<Value> = channel_messages(
+            &reply,
+            Under {
+                asker: 42,
+                rated: Some(&rated),
+                aspects: None,
+            },
+        )
+        .iter()
+        .map(json)
+        .collect();
         assert_eq!(
             custom_ids(&messages[0]),
             [
@@ -535,10 +691,26 @@ mod tests {
         );
         assert_eq!(messages[0]["components"].as_array().unwrap().len(), 1);
         assert_eq!(custom_ids(&messages[1]), ["qa:delete:42"]);
-        let (response, followups) = interaction_messages(&reply, 42, false, Some(&rated));
+        let (response, followups) = interaction_messages(
+            &reply,
+            Under {
+                asker: 42,
+                rated: Some(&rated),
+                aspects: None,
+            },
+            false,
+        );
         assert_eq!(custom_ids(&json(&response)).len(), 3);
         assert_eq!(custom_ids(&json(&followups[0])), ["qa:delete:42"]);
-        let (private, _) = interaction_messages(&reply, 42, true, Some(&rated));
+        let (private, _) = interaction_messages(
+            &reply,
+            Under {
+                asker: 42,
+                rated: Some(&rated),
+                aspects: None,
+            },
+            true,
+        );
         assert!(
             custom_ids(&json(&private)).is_empty(),
             "ephemeral: no buttons"
@@ -547,7 +719,16 @@ mod tests {
             entry: "e".repeat(95),
             aspect: None,
         };
-        let m = json(&channel_messages(&reply, 42, Some(&too_long))[0]);
+        let m = json(
+            &channel_messages(
+                &reply,
+                Under {
+                    asker: 42,
+                    rated: Some(&too_long),
+                    aspects: None,
+                },
+            )[0],
+        );
         assert_eq!(
             custom_ids(&m),
             ["qa:delete:42"],
@@ -590,15 +771,103 @@ mod tests {
                 aspect: Some("learning-curve".into()),
             }],
         };
-        let m = json(&channel_messages(&reply, 7, None)[0]);
+        let m = json(&channel_messages(&reply, Under::asker(7))[0]);
         assert_eq!(
             custom_ids(&m),
             ["qa:show:django-vs-flask:learning-curve", "qa:delete:7"]
         );
-        let (response, _) = interaction_messages(&reply, 7, true, None);
+        let (response, _) = interaction_messages(&reply, Under::asker(7), true);
         let r = json(&response);
         assert_eq!(custom_ids(&r), ["qa:show:django-vs-flask:learning-curve"]);
         assert_eq!(r["flags"], 64);
+    }
+
+    fn menu(n: usize) -> AspectMenu {
+        AspectMenu {
+            entry: "x-vs-y".into(),
+            aspects: (0..n)
+                .map(|i| (format!("aspect-{i}"), format!("Aspect {i}")))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn a_whole_comparison_offers_its_aspects_as_buttons_or_a_menu() {
+        let reply = Reply {
+            status: crate::Status::Answered,
+            messages: vec![Message::default(), Message::default()],
+            choices: Vec::new(),
+        };
+        // (aspects, component type of the aspect row, ids in it)
+        let cases: [(usize, u64, Vec<&str>); 3] = [
+            (1, 2, vec!["qa:aspect:x-vs-y:aspect-0"]),
+            (
+                5,
+                2,
+                vec![
+                    "qa:aspect:x-vs-y:aspect-0",
+                    "qa:aspect:x-vs-y:aspect-1",
+                    "qa:aspect:x-vs-y:aspect-2",
+                    "qa:aspect:x-vs-y:aspect-3",
+                    "qa:aspect:x-vs-y:aspect-4",
+                ],
+            ),
+            (30, 3, vec!["qa:aspect:x-vs-y:-"]),
+        ];
+        for (n, kind, ids) in cases {
+            let aspects = menu(n);
+            let under = Under {
+                asker: 42,
+                rated: None,
+                aspects: Some(&aspects),
+            };
+            let messages: Vec<Value> = channel_messages(&reply, under).iter().map(json).collect();
+            let row = &messages[0]["components"][0]["components"];
+            assert_eq!(row[0]["type"], kind, "{n} aspects");
+            let mut want: Vec<String> = ids.iter().map(|s| s.to_string()).collect();
+            want.push("qa:delete:42".into());
+            assert_eq!(custom_ids(&messages[0]), want, "{n} aspects");
+            if kind == 3 {
+                let options = row[0]["options"].as_array().unwrap();
+                assert_eq!(options.len(), 25, "Discord's limit");
+                assert_eq!(options[0]["value"], "aspect-0");
+                assert_eq!(options[0]["label"], "Aspect 0");
+            }
+            assert_eq!(
+                custom_ids(&messages[1]),
+                ["qa:delete:42"],
+                "first message only"
+            );
+            let (private, _) = interaction_messages(&reply, under, true);
+            let private = json(&private);
+            assert_eq!(custom_ids(&private).len(), ids.len(), "kept when private");
+        }
+    }
+
+    #[test]
+    fn an_update_replaces_the_text_and_has_no_flags() {
+        let reply = Reply {
+            status: crate::Status::Answered,
+            messages: vec![Message {
+                content: None,
+                embeds: vec![Embed {
+                    title: "Chosen".into(),
+                    ..Embed::default()
+                }],
+            }],
+            choices: Vec::new(),
+        };
+        let (update, followups) =
+            updated_message(&reply, Under::asker(3), false, "You picked **Chosen**.");
+        let update = json(&update);
+        assert_eq!(update["content"], "You picked **Chosen**.");
+        assert_eq!(update["embeds"][0]["title"], "Chosen");
+        assert!(update["flags"].is_null(), "{update}");
+        assert_eq!(custom_ids(&update), ["qa:delete:3"]);
+        assert_eq!(update["allowed_mentions"]["parse"], serde_json::json!([]));
+        assert!(followups.is_empty());
+        let (private, _) = updated_message(&reply, Under::asker(3), true, "x");
+        assert!(custom_ids(&json(&private)).is_empty());
     }
 
     #[test]
@@ -615,7 +884,7 @@ mod tests {
             ],
             choices: Vec::new(),
         };
-        let (response, followups) = interaction_messages(&reply, 1, false, None);
+        let (response, followups) = interaction_messages(&reply, Under::asker(1), false);
         assert_eq!(followups.len(), 2);
         for value in std::iter::once(json(&response)).chain(followups.iter().map(json)) {
             assert_eq!(value["allowed_mentions"]["parse"], serde_json::json!([]));

@@ -383,6 +383,16 @@ impl FakeDiscord {
         self.shared.lock().messages.get(&id).cloned()
     }
 
+    /// The id of an interaction's original response message (callbacks 4 and 5; for a
+    /// component's 6 and 7, the message the component is on), once answered.
+    pub fn original_response(&self, interaction_id: u64) -> Option<u64> {
+        self.shared
+            .lock()
+            .interactions
+            .get(&interaction_id)
+            .and_then(|i| i.original)
+    }
+
     /// The token of an interaction the fake sent.
     pub fn interaction_token(&self, id: u64) -> Option<String> {
         self.shared
@@ -958,7 +968,8 @@ struct Interaction {
     response: Option<u64>,
     /// The message a component interaction came from.
     source_message: Option<u64>,
-    /// The response message (callbacks 4 and 5).
+    /// The response message (callbacks 4 and 5), or for a component interaction answered
+    /// with 6 or 7, the message the component is on (what `@original` then addresses).
     original: Option<u64>,
     /// What Discord puts on the response message as `interaction_metadata`.
     metadata: Value,

@@ -523,6 +523,10 @@ impl State {
         interaction.response = Some(kind);
         if let Some(original) = original {
             interaction.original = snowflake(&original["id"]);
+        } else if matches!(kind, 6 | 7) {
+            // After (deferring) an update, a component interaction's original response is
+            // the message the component is on.
+            interaction.original = source;
         }
         Reply::no_content()
     }
@@ -568,7 +572,16 @@ impl State {
             "@original" => self.interactions[&id].original,
             other => other.parse().ok(),
         };
-        let Some(message_id) = message_id.filter(|m| self.messages.contains_key(m)) else {
+        // The interaction webhook reaches only messages it made (interaction responses and
+        // followups), in the interaction's channel: a message the bot posted through the
+        // channel route is unknown here, as on Discord.
+        let channel = self.interactions[&id].channel_id.to_string();
+        let app = FakeDiscord::APPLICATION_ID.to_string();
+        let Some(message_id) = message_id.filter(|m| {
+            self.messages.get(m).is_some_and(|stored| {
+                stored["webhook_id"] == app.as_str() && stored["channel_id"] == channel.as_str()
+            })
+        }) else {
             return Reply::error(404, 10008, "Unknown Message");
         };
         match method {
