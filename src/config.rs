@@ -369,7 +369,11 @@ mod tests {
                 "2:16",
                 "socket address",
             ),
-            ("[discord]\nshards = \"many\"\n", "2:10", "\"auto\" or a number"),
+            (
+                "[discord]\nshards = \"many\"\n",
+                "2:10",
+                "\"auto\" or a number",
+            ),
             ("[discord]\nshards = 0\n", "2:1", "`shards` is 0"),
             (
                 "[discord]\ntotal_shards = 4\nshard_range = [0, 1]\nshards = 4\n",
@@ -381,13 +385,21 @@ mod tests {
                 "3:1",
                 "numbered 0 to 3",
             ),
-            ("[discord]\nshard_range = [1, 0]\n", "2:1", "needs `total_shards`"),
+            (
+                "[discord]\nshard_range = [1, 0]\n",
+                "2:1",
+                "needs `total_shards`",
+            ),
             (
                 "[discord]\nshard_range = [1, 0]\ntotal_shards = 2\n",
                 "2:1",
                 "must not be after",
             ),
-            ("[discord]\ntotal_shards = 2\n", "2:1", "needs `shard_range`"),
+            (
+                "[discord]\ntotal_shards = 2\n",
+                "2:1",
+                "needs `shard_range`",
+            ),
         ];
         for (text, at, fragment) in cases {
             let err = Config::parse(Path::new("c.toml"), text).unwrap_err();

@@ -307,7 +307,12 @@ mod tests {
             (Fixed(0), None, None, ShardingError::NoShards),
             (Auto, Some([0, 1]), None, ShardingError::RangeWithoutTotal),
             (Auto, None, Some(4), ShardingError::TotalWithoutRange),
-            (Fixed(4), Some([0, 1]), Some(4), ShardingError::CountWithRange),
+            (
+                Fixed(4),
+                Some([0, 1]),
+                Some(4),
+                ShardingError::CountWithRange,
+            ),
             (Auto, Some([0, 0]), Some(0), ShardingError::NoTotal),
             (
                 Auto,
@@ -340,14 +345,23 @@ mod tests {
         assert_eq!(auto.plan(0).total, 1, "a recommendation of 0 is one shard");
         let fixed = Sharding::All(ShardCount::Fixed(2));
         assert!(!fixed.needs_recommendation());
-        assert_eq!(fixed.plan(9), Plan { shards: 0..=1, total: 2 });
+        assert_eq!(
+            fixed.plan(9),
+            Plan {
+                shards: 0..=1,
+                total: 2
+            }
+        );
         let range = Sharding::Range {
             first: 4,
             last: 7,
             total: 10,
         };
         let plan = range.plan(1);
-        assert_eq!((plan.shards.clone(), plan.total, plan.len()), (4..=7, 10, 4));
+        assert_eq!(
+            (plan.shards.clone(), plan.total, plan.len()),
+            (4..=7, 10, 4)
+        );
     }
 
     #[test]

@@ -14,7 +14,7 @@ use serenity::all::{
     CommandDataOptionValue, CommandInteraction, CommandType, ComponentInteraction,
     ComponentInteractionDataKind, Context, CreateAutocompleteResponse, CreateInteractionResponse,
     EventHandler, Guild, Interaction, Member, Message, MessageReference, Permissions, Ready,
-    ResolvedTarget, ResumedEvent,
+    ResolvedTarget,
 };
 use serenity::async_trait;
 use tokio::sync::watch;
@@ -71,8 +71,6 @@ pub(crate) struct Handler {
     gate: Mutex<Gate>,
     /// The bot's own user id (0 until known), to recognise mentions.
     bot_id: AtomicU64,
-    /// READY events so far: every one after the first is a reconnect (a new session).
-    readies: AtomicU64,
     registrations: watch::Sender<Vec<Registration>>,
     /// `/reload`.
     reloader: Arc<Reloader>,
@@ -114,7 +112,6 @@ impl Handler {
             gate: Mutex::new(Gate::new(&config.discord)),
             config,
             bot_id: AtomicU64::new(0),
-            readies: AtomicU64::new(0),
             registrations,
             matching: Arc::new(tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(2, usize::from),
@@ -645,19 +642,22 @@ impl Handler {
         self.logged(result, "alternate pick");
     }
 
+    /// A shard's READY (reconnects and shard state are counted in `shards`). Commands are
+    /// registered at shard 0's READY only: once per bot, by whichever process runs shard 0.
     async fn on_ready(&self, ctx: &Context, ready: &Ready) {
-        if self.readies.fetch_add(1, Ordering::Relaxed) > 0 {
-            self.metrics.reconnect();
-        }
         self.set_bot_id(ready.user.id.get());
         info!(
             user = ready.user.name,
             guilds = ready.guilds.len(),
+            shard = ctx.shard_id.0,
             "connected to Discord"
         );
         self.reloader.set_http(Arc::clone(&ctx.http));
         for guild in &ready.guilds {
             self.allowed_guilds.check(&ctx.http, guild.id.get()).await;
+        }
+        if ctx.shard_id.0 != 0 {
+            return;
         }
         let knowledge = self.engine();
         let guilds = &self.config.discord.guilds;
@@ -680,11 +680,6 @@ enum InteractionRef<'a> {
 
 #[async_trait]
 impl EventHandler for Handler {
-    /// A resumed session is a reconnect too (the same session, picked up again).
-    async fn resume(&self, _ctx: Context, _resumed: ResumedEvent) {
-        self.metrics.reconnect();
-    }
-
     async fn ready(&self, ctx: Context, ready: Ready) {
         self.on_ready(&ctx, &ready).await;
     }
