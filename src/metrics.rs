@@ -117,6 +117,13 @@ impl Metrics {
         changed
     }
 
+    /// Whether this process has shards and every one is connected: what a readiness probe
+    /// asks before the next process of a split bot starts identifying.
+    pub fn all_shards_up(&self) -> bool {
+        let shards = self.shards.lock().unwrap_or_else(PoisonError::into_inner);
+        !shards.is_empty() && shards.values().all(|g| g.up)
+    }
+
     /// Every metric in the Prometheus text exposition format 0.0.4.
     pub fn render(&self) -> String {
         let get = |c: &AtomicU64| c.load(Ordering::Acquire);
@@ -256,6 +263,10 @@ mod tests {
         assert!(!m.shard(0, true, None), "no change");
         assert!(m.shard(1, true, None));
         assert!(m.shard(1, false, None));
+        assert!(!m.all_shards_up());
+        m.shard(1, true, None);
+        assert!(m.all_shards_up());
+        m.shard(1, false, None);
         let text = m.render();
         for (series, value) in [
             ("qabot_questions_total{outcome=\"answered\"}", 2.0),

@@ -331,3 +331,42 @@ async fn the_fake_refuses_identifies_over_the_limits() {
         [GatewayRecord::IdentifyRefused { code: 4004, .. }]
     ));
 }
+
+/// `--shard-range` and `--total-shards` are checked like the config keys they override,
+/// before anything connects.
+#[test]
+fn shard_flags_are_checked_before_connecting() {
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_qabot"))
+            .args(["run", "--knowledge"])
+            .arg(shipped_knowledge())
+            .args(args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env_remove("DISCORD_TOKEN")
+            .env_remove("QABOT_SHARD_RANGE")
+            .env_remove("QABOT_TOTAL_SHARDS")
+            .env("QABOT_API_PROXY", "http://127.0.0.1:9")
+            .output()
+            .expect("run qabot")
+    };
+    for (args, says) in [
+        (
+            &["--shard-range", "3-1", "--total-shards", "4"][..],
+            "must not be after",
+        ),
+        (
+            &["--shard-range", "2-4", "--total-shards", "4"][..],
+            "numbered 0 to 3",
+        ),
+        (&["--shard-range", "0-1"][..], "needs `total_shards`"),
+        (
+            &["--shard-range", "x", "--total-shards", "4"][..],
+            "FIRST-LAST",
+        ),
+    ] {
+        let out = run(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+    }
+}

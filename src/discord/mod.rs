@@ -170,6 +170,13 @@ pub struct BotBuilder {
 }
 
 impl BotBuilder {
+    /// Where to serve `/metrics` instead of the config's `metrics_addr` (`qabot run
+    /// --metrics-addr`): processes sharing a host and a config file each need their own port.
+    pub fn metrics_addr(mut self, addr: SocketAddr) -> BotBuilder {
+        self.config.discord.metrics_addr = Some(addr);
+        self
+    }
+
     /// The shards to run instead of the config's `shards` / `shard_range` / `total_shards`
     /// (`qabot run --shard-range`), so processes sharing one config file run different shards.
     pub fn sharding(mut self, sharding: Sharding) -> BotBuilder {

@@ -27,7 +27,9 @@
 //!   shard count and `session_start_limit`, and IDENTIFY obeys it as Discord does: with
 //!   `remaining = 0` (until `reset_after` has passed) the connection is closed with 4004 (the
 //!   token would be reset), and a second IDENTIFY in one bucket (`shard_id % max_concurrency`)
-//!   within 5 s gets op 9; both are recorded as [`GatewayRecord::IdentifyRefused`].
+//!   within 5 s gets op 9; both are recorded as [`GatewayRecord::IdentifyRefused`]. The 5 s
+//!   window is policed once a test sets the limits ([`FakeDiscord::set_gateway_bot`]), so
+//!   tests that stop a bot and start another on one fake need not wait it out.
 //! - **REST** (`/api/v10/...`): the routes a bot uses (gateway, current user and application,
 //!   commands, interaction callbacks and webhooks, channel messages, reactions, DMs). Bodies are
 //!   validated like Discord does (see the `validate` module) and every request is recorded as a
@@ -168,11 +170,12 @@ impl FakeDiscord {
         self.shared.update(|s| s.config.ack_heartbeats = ack);
     }
 
-    /// What `GET /gateway/bot` advertises, and IDENTIFY enforces (default: 1 shard, 1000 of
-    /// 1000 starts left, reset after 24 h, max_concurrency 1). `remaining` goes back to
-    /// `total` once `reset_after` has passed from now.
+    /// What `GET /gateway/bot` advertises, and IDENTIFY enforces, bucket window included
+    /// (default: 1 shard, 1000 of 1000 starts left, reset after 24 h, max_concurrency 1, and
+    /// no window). `remaining` goes back to `total` once `reset_after` has passed from now.
     pub fn set_gateway_bot(&self, shards: u32, limit: StartLimit) {
         self.shared.update(|s| {
+            s.config.police_window = true;
             s.config.recommended_shards = shards;
             s.config.limit = limit;
             s.limit_reset_at = Instant::now() + limit.reset_after;
@@ -1038,6 +1041,8 @@ struct Config {
     interaction_deadline: Duration,
     recommended_shards: u32,
     limit: StartLimit,
+    /// Whether a second IDENTIFY in a bucket within 5 s is refused.
+    police_window: bool,
 }
 
 /// A gateway session (survives its connection, so it can be resumed).
@@ -1170,6 +1175,7 @@ impl State {
                 interaction_deadline: Duration::from_secs(3),
                 recommended_shards: 1,
                 limit: StartLimit::default(),
+                police_window: false,
             },
             last_id: 0,
             requests: Vec::new(),

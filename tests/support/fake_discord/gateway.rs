@@ -168,7 +168,11 @@ impl State {
                 "session start limit reached (remaining = 0)".to_owned(),
             ))
         } else {
-            self.last_identify.get(&bucket).and_then(|last| {
+            let last = self
+                .last_identify
+                .get(&bucket)
+                .filter(|_| self.config.police_window);
+            last.and_then(|last| {
                 let since = now.duration_since(*last);
                 (since + WINDOW_SLACK < IDENTIFY_WINDOW).then(|| {
                     (
