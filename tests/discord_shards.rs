@@ -42,7 +42,8 @@ fn on_shard(shard: u32, total: u32, text: &str) -> MessageSpec {
 fn delivered_on(fake: &FakeDiscord, id: u64) -> Option<u64> {
     fake.gateway_events().into_iter().find_map(|e| match e {
         GatewayRecord::Sent { conn, payload }
-            if payload["t"] == "MESSAGE_CREATE" && payload["d"]["id"] == id.to_string() =>
+            if payload["t"] == "MESSAGE_CREATE"
+                && payload["d"]["id"].as_str() == Some(id.to_string().as_str()) =>
         {
             Some(conn)
         }
