@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::problem::{Problem, Problems};
+use crate::sharding::{ShardCount, Sharding, ShardingError};
 
 /// Config files larger than this are refused.
 const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
@@ -149,6 +150,16 @@ pub struct Discord {
     /// Where to serve Prometheus metrics (`GET /metrics`): an IP address and port such as
     /// `127.0.0.1:9100`; off when unset, since it is an open port.
     pub metrics_addr: Option<std::net::SocketAddr>,
+    /// How many gateway shards the bot has when this process runs them all: `"auto"` takes
+    /// Discord's recommendation, which grows with the bot (Discord refuses one connection
+    /// past 2,500 servers).
+    pub shards: ShardCount,
+    /// `[first, last]` (inclusive): the shards this process runs, when several processes or
+    /// machines share the bot's shards. Needs `total_shards`.
+    pub shard_range: Option<[u32; 2]>,
+    /// How many shards all processes run together, with `shard_range`: every process must
+    /// agree, since it decides which shard Discord sends each guild to.
+    pub total_shards: Option<u32>,
 }
 
 impl Default for Discord {
@@ -173,7 +184,17 @@ impl Default for Discord {
             allowed_guilds: Vec::new(),
             feedback_buttons: true,
             metrics_addr: None,
+            shards: ShardCount::Auto,
+            shard_range: None,
+            total_shards: None,
         }
+    }
+}
+
+impl Discord {
+    /// The checked sharding settings (`shards`, `shard_range`, `total_shards`).
+    pub fn sharding(&self) -> Result<Sharding, ShardingError> {
+        Sharding::new(self.shards, self.shard_range, self.total_shards)
     }
 }
 
@@ -277,8 +298,28 @@ impl Config {
                 );
             }
         }
+        if let Err(e) = self.discord.sharding() {
+            let at = key_line(text, e.key()).unwrap_or(0);
+            problems.push(Problem::at(path, text, at, e.to_string()));
+        }
         problems
     }
+}
+
+/// Where `key = ...` starts in `text`: at the start of a line, so `shards` is not found inside
+/// `total_shards`.
+fn key_line(text: &str, key: &str) -> Option<usize> {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let indent = line.len() - line.trim_start().len();
+        if let Some(rest) = line.trim_start().strip_prefix(key) {
+            if rest.trim_start().starts_with('=') {
+                return Some(offset + indent);
+            }
+        }
+        offset += line.len();
+    }
+    None
 }
 
 #[cfg(test)]
@@ -326,6 +367,9 @@ mod tests {
             "feedback_buttons",
             "metrics_addr",
             "pending_path",
+            "shards",
+            "shard_range",
+            "total_shards",
         ] {
             assert!(
                 text.contains(&format!("{key} =")),
@@ -379,6 +423,37 @@ mod tests {
                 "[discord]\nmetrics_addr = \"localhost:9100\"\n",
                 "2:16",
                 "socket address",
+            ),
+            (
+                "[discord]\nshards = \"many\"\n",
+                "2:10",
+                "\"auto\" or a number",
+            ),
+            ("[discord]\nshards = 0\n", "2:1", "`shards` is 0"),
+            (
+                "[discord]\ntotal_shards = 4\nshard_range = [0, 1]\nshards = 4\n",
+                "4:1",
+                "leave `shards` out",
+            ),
+            (
+                "[discord]\ntotal_shards = 4\nshard_range = [2, 4]\n",
+                "3:1",
+                "numbered 0 to 3",
+            ),
+            (
+                "[discord]\nshard_range = [1, 0]\n",
+                "2:1",
+                "needs `total_shards`",
+            ),
+            (
+                "[discord]\nshard_range = [1, 0]\ntotal_shards = 2\n",
+                "2:1",
+                "must not be after",
+            ),
+            (
+                "[discord]\ntotal_shards = 2\n",
+                "2:1",
+                "needs `shard_range`",
             ),
         ];
         for (text, at, fragment) in cases {

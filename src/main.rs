@@ -41,7 +41,7 @@ enum Command {
     /// or if Discord rejects it, qabot exits with status 2 and says how to get one. The token
     /// is never printed. QABOT_API_PROXY (or `api_proxy`) sends REST calls to another base
     /// URL, such as a rate-limit proxy.
-    Run(Paths),
+    Run(RunArgs),
     Invite(InviteArgs),
 }
 
@@ -97,6 +97,38 @@ struct ImportArgs {
     /// Overwrite files of the same name in DIR.
     #[arg(long)]
     force: bool,
+}
+
+/// `qabot run`'s options: where the files are, and what this process runs when several share
+/// one config file (each flag overrides its config key).
+#[derive(Args, Clone)]
+struct RunArgs {
+    #[command(flatten)]
+    paths: Paths,
+    /// Run only shards FIRST to LAST (inclusive), e.g. `0-3`, of --total-shards, when several
+    /// processes or machines split the bot's shards (overrides `shard_range`).
+    #[arg(long, env = "QABOT_SHARD_RANGE", value_name = "FIRST-LAST", value_parser = shard_range)]
+    shard_range: Option<[u32; 2]>,
+    /// How many shards all processes run together (overrides `total_shards`).
+    #[arg(long, env = "QABOT_TOTAL_SHARDS", value_name = "N")]
+    total_shards: Option<u32>,
+    /// Serve /metrics and /ready here instead of `metrics_addr` (each process on a host needs
+    /// its own port).
+    #[arg(long, env = "QABOT_METRICS_ADDR", value_name = "IP:PORT")]
+    metrics_addr: Option<std::net::SocketAddr>,
+}
+
+/// `FIRST-LAST` (or one shard, `N`) as `[first, last]`.
+fn shard_range(text: &str) -> Result<[u32; 2], String> {
+    let number = |n: &str| {
+        n.trim()
+            .parse::<u32>()
+            .map_err(|_| format!("{text:?} is not FIRST-LAST, e.g. 0-3"))
+    };
+    match text.split_once('-') {
+        Some((first, last)) => Ok([number(first)?, number(last)?]),
+        None => number(text).map(|n| [n, n]),
+    }
 }
 
 /// Where the knowledge and configuration are.
@@ -228,7 +260,7 @@ fn main() -> ExitCode {
         Command::Check(paths) => check(&paths),
         Command::Eval(args) => eval(args),
         Command::Misses(args) => misses(args),
-        Command::Run(paths) => run(&paths),
+        Command::Run(args) => run(&args),
         Command::Invite(args) => invite(&args),
     };
     match result {
@@ -529,13 +561,28 @@ struct InviteArgs {
 ///
 /// SIGHUP reloads the knowledge and config as `/reload` does. SIGINT or SIGTERM stops taking
 /// questions, lets the replies in flight finish (at most 5 s), closes the gateway and exits 0.
-fn run(paths: &Paths) -> anyhow::Result<ExitCode> {
+fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     init_logging();
+    let paths = &args.paths;
     let (config_path, required) = paths.config_path();
     let live = qabot::live::Live::load(&paths.knowledge, config_path, required).map_err(|p| {
         anyhow::anyhow!("{p}\n(run `qabot check` for every problem; fix them and try again)")
     })?;
-    let bot = qabot::discord::Bot::from_live(std::sync::Arc::new(live)).build()?;
+    let discord = live.config().discord.clone();
+    let mut bot = qabot::discord::Bot::from_live(std::sync::Arc::new(live));
+    if args.shard_range.is_some() || args.total_shards.is_some() {
+        let sharding = qabot::sharding::Sharding::new(
+            discord.shards,
+            args.shard_range.or(discord.shard_range),
+            args.total_shards.or(discord.total_shards),
+        )
+        .context("--shard-range / --total-shards (or QABOT_SHARD_RANGE / QABOT_TOTAL_SHARDS)")?;
+        bot = bot.sharding(sharding);
+    }
+    if let Some(addr) = args.metrics_addr {
+        bot = bot.metrics_addr(addr);
+    }
+    let bot = bot.build()?;
     let stop = bot.shutdown_handle();
     let reload = bot.reload_handle();
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;

@@ -1,12 +1,16 @@
 //! Counters and a latency histogram for the bot, rendered in the Prometheus text exposition
 //! format (version 0.0.4).
 //!
-//! Pure and lock-free: every update is one or two relaxed atomic additions, so the handler can
-//! count on its hot path, and the adapter that serves `/metrics` only calls [`Metrics::render`].
-//! Nothing here knows about Discord or sockets.
+//! Pure: every counter update is one or two relaxed atomic additions, so the handler can count
+//! on its hot path, and the adapter that serves `/metrics` only calls [`Metrics::render`]. The
+//! per-shard gauges sit behind a mutex instead: the set of shards is only known at start-up,
+//! and they change about once a second, off the hot path. Nothing here knows about Discord or
+//! sockets.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use crate::Status;
@@ -36,6 +40,16 @@ pub struct Metrics {
     reloads_failed: AtomicU64,
     reconnects: AtomicU64,
     rest_errors: AtomicU64,
+    /// Each gateway shard of this process: connected or not, and its heartbeat latency.
+    shards: Mutex<BTreeMap<u32, ShardGauge>>,
+}
+
+/// One shard's gauges.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct ShardGauge {
+    up: bool,
+    /// `None` until a heartbeat has been acknowledged.
+    latency: Option<Duration>,
 }
 
 impl Metrics {
@@ -85,6 +99,29 @@ impl Metrics {
     /// Counts a Discord REST call that failed (after serenity's own retries).
     pub fn rest_error(&self) {
         self.rest_errors.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Records the state of gateway shard `shard`: whether it is connected, and the round
+    /// trip of its last acknowledged heartbeat (kept when `latency` is `None`, so a shard
+    /// reconnecting still shows how it was doing). Returns whether `up` changed (or the shard
+    /// is new), so the caller logs transitions rather than every sample.
+    pub fn shard(&self, shard: u32, up: bool, latency: Option<Duration>) -> bool {
+        let mut shards = self.shards.lock().unwrap_or_else(PoisonError::into_inner);
+        let gauge = shards.entry(shard).or_insert(ShardGauge {
+            up: !up,
+            latency: None,
+        });
+        let changed = gauge.up != up;
+        gauge.up = up;
+        gauge.latency = latency.or(gauge.latency);
+        changed
+    }
+
+    /// Whether this process has shards and every one is connected: what a readiness probe
+    /// asks before the next process of a split bot starts identifying.
+    pub fn all_shards_up(&self) -> bool {
+        let shards = self.shards.lock().unwrap_or_else(PoisonError::into_inner);
+        !shards.is_empty() && shards.values().all(|g| g.up)
     }
 
     /// Every metric in the Prometheus text exposition format 0.0.4.
@@ -152,6 +189,37 @@ impl Metrics {
             "Discord REST calls that failed.",
             &[("", get(&self.rest_errors))],
         );
+        let shards = self
+            .shards
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        let _ = writeln!(
+            out,
+            "# HELP qabot_shard_up Whether each gateway shard of this process is connected (1) or not (0)."
+        );
+        let _ = writeln!(out, "# TYPE qabot_shard_up gauge");
+        for (shard, gauge) in &shards {
+            let _ = writeln!(
+                out,
+                "qabot_shard_up{{shard=\"{shard}\"}} {}",
+                u8::from(gauge.up)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP qabot_gateway_latency_seconds Heartbeat round trip of each shard (absent until one is acknowledged)."
+        );
+        let _ = writeln!(out, "# TYPE qabot_gateway_latency_seconds gauge");
+        for (shard, gauge) in &shards {
+            if let Some(latency) = gauge.latency {
+                let _ = writeln!(
+                    out,
+                    "qabot_gateway_latency_seconds{{shard=\"{shard}\"}} {}",
+                    latency.as_secs_f64()
+                );
+            }
+        }
         out
     }
 }
@@ -190,6 +258,15 @@ mod tests {
         m.reload(false);
         m.reconnect();
         m.rest_error();
+        assert!(m.shard(0, true, Some(Duration::from_millis(25))));
+        assert!(m.shard(1, false, None));
+        assert!(!m.shard(0, true, None), "no change");
+        assert!(m.shard(1, true, None));
+        assert!(m.shard(1, false, None));
+        assert!(!m.all_shards_up());
+        m.shard(1, true, None);
+        assert!(m.all_shards_up());
+        m.shard(1, false, None);
         let text = m.render();
         for (series, value) in [
             ("qabot_questions_total{outcome=\"answered\"}", 2.0),
@@ -201,9 +278,16 @@ mod tests {
             ("qabot_reloads_total{result=\"failed\"}", 2.0),
             ("qabot_gateway_reconnects_total", 1.0),
             ("qabot_rest_errors_total", 1.0),
+            ("qabot_shard_up{shard=\"0\"}", 1.0),
+            ("qabot_shard_up{shard=\"1\"}", 0.0),
+            ("qabot_gateway_latency_seconds{shard=\"0\"}", 0.025),
         ] {
             assert_eq!(sample(&text, series), Some(value), "{series} in\n{text}");
         }
+        assert!(
+            !text.contains("qabot_gateway_latency_seconds{shard=\"1\"}"),
+            "no latency before an acknowledged heartbeat"
+        );
     }
 
     #[test]
@@ -234,13 +318,15 @@ mod tests {
 
     #[test]
     fn the_text_format_is_well_formed() {
-        let text = Metrics::default().render();
+        let m = Metrics::default();
+        m.shard(0, true, Some(Duration::from_millis(3)));
+        let text = m.render();
         assert!(text.ends_with('\n'));
         let mut typed = Vec::new();
         for line in text.lines() {
             if let Some(rest) = line.strip_prefix("# TYPE ") {
                 let (name, kind) = rest.split_once(' ').unwrap();
-                assert!(["counter", "histogram"].contains(&kind), "{line}");
+                assert!(["counter", "histogram", "gauge"].contains(&kind), "{line}");
                 typed.push(name.to_string());
             } else if !line.starts_with("# HELP ") {
                 // A sample: a declared family's name (plus a histogram suffix), then a number.
@@ -257,6 +343,6 @@ mod tests {
                 assert!(series.matches('{').count() == series.matches('}').count());
             }
         }
-        assert_eq!(typed.len(), 6);
+        assert_eq!(typed.len(), 8);
     }
 }

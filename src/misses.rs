@@ -2,7 +2,11 @@
 //! see what the knowledge lacks.
 //!
 //! The log is JSON Lines, one [`Record`] a line, capped in size and rotated (`misses.jsonl`,
-//! then `misses.jsonl.1`, …), so it can run unattended for months. `qabot misses` reads it back
+//! then `misses.jsonl.1`, …), so it can run unattended for months. Several processes may share
+//! one log (a bot's shards split over processes on one host): each append holds an exclusive
+//! lock on `misses.jsonl.lock` while it checks the size, rotates and writes its line in one
+//! `O_APPEND` write, so lines never interleave and a rotation never renames away lines
+//! another process is writing. `qabot misses` reads it back
 //! and [`group`]s similar questions, most frequent first, each with the closest entry.
 
 use std::fs::OpenOptions;
@@ -54,28 +58,44 @@ impl MissLog {
         }
     }
 
-    /// Appends one record, rotating first if it would not fit.
+    /// Appends one record, rotating first if it would not fit; safe with other processes
+    /// appending to the same log (see the module docs).
     pub fn append(&self, record: &Record) -> std::io::Result<()> {
         let mut line = serde_json::to_string(record).map_err(std::io::Error::other)?;
         line.push('\n');
+        if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+        // A separate file, never rotated: a lock on the log itself would be renamed away with
+        // it, letting the next writer lock the old file while another writes the new one.
+        let lock = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(self.sibling("lock"))?;
+        lock.lock()?;
         let size = std::fs::metadata(&self.path).map_or(0, |m| m.len());
         if size > 0 && size + line.len() as u64 > self.max_bytes {
             self.rotate()?;
-        }
-        if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)?;
         }
         let mut file = OpenOptions::new()
             .create(true)
             .append(true)
             .open(&self.path)?;
+        // One buffer, one write: with O_APPEND the kernel places it whole at the end.
         file.write_all(line.as_bytes())
+        // The lock is released when `lock` is closed.
+    }
+
+    /// `path` with `.suffix` added (`misses.jsonl.1`, `misses.jsonl.lock`).
+    fn sibling(&self, suffix: &str) -> PathBuf {
+        let mut name = self.path.as_os_str().to_owned();
+        name.push(format!(".{suffix}"));
+        PathBuf::from(name)
     }
 
     fn rotated(&self, n: usize) -> PathBuf {
-        let mut name = self.path.as_os_str().to_owned();
-        name.push(format!(".{n}"));
-        PathBuf::from(name)
+        self.sibling(&n.to_string())
     }
 
     fn rotate(&self) -> std::io::Result<()> {
@@ -222,6 +242,44 @@ mod tests {
             .map(|r| r.question[9..].parse().unwrap())
             .collect();
         assert!(numbers.windows(2).all(|w| w[0] < w[1]), "{numbers:?}");
+    }
+
+    /// Writers with their own open files contend for the lock as separate processes do
+    /// (`flock` locks belong to the open file), so threads stand in for shard processes here.
+    #[test]
+    fn concurrent_writers_rotating_lose_and_mangle_no_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("misses.jsonl");
+        let (writers, each) = (6, 60);
+        std::thread::scope(|scope| {
+            for w in 0..writers {
+                let path = path.clone();
+                scope.spawn(move || {
+                    let log = MissLog::new(path, 1_500, 1_000);
+                    for i in 0..each {
+                        log.append(&record(&format!("writer {w} question {i}")))
+                            .unwrap();
+                    }
+                });
+            }
+        });
+        let log = MissLog::new(&path, 1_500, 1_000);
+        assert!(log.rotated(5).exists(), "the test rotated many times");
+        let mut files = vec![path.clone()];
+        files.extend((1..=1_000).map(|n| log.rotated(n)).filter(|p| p.exists()));
+        for file in &files {
+            let text = std::fs::read_to_string(file).unwrap();
+            for line in text.lines() {
+                assert!(
+                    serde_json::from_str::<Record>(line).is_ok(),
+                    "whole lines only in {file:?}: {line:?}"
+                );
+            }
+        }
+        let mut questions: Vec<String> = log.read_all().into_iter().map(|r| r.question).collect();
+        questions.sort();
+        questions.dedup();
+        assert_eq!(questions.len(), writers * each, "every record, once");
     }
 
     #[test]

@@ -6,12 +6,9 @@
 //! One handler serves every connection of a run (including the reconnect without the
 //! message-content intent), so the shared state survives reconnects.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use serenity::all::{
-    CommandType, Context, EventHandler, Guild, Interaction, Message, Ready, ResumedEvent,
-};
+use serenity::all::{CommandType, Context, EventHandler, Guild, Interaction, Message, Ready};
 use serenity::async_trait;
 use tokio::sync::watch;
 use tracing::info;
@@ -29,8 +26,6 @@ use crate::metrics::Metrics;
 /// Routes events; owns what only the connection's lifecycle needs.
 pub(crate) struct Handler {
     shared: Shared,
-    /// READY events so far: every one after the first is a reconnect (a new session).
-    readies: AtomicU64,
     registrations: watch::Sender<Vec<Registration>>,
     /// `/reload`, and the HTTP client it registers commands with after a reload.
     reloader: Arc<Reloader>,
@@ -54,7 +49,6 @@ impl Handler {
         Handler {
             allowed_guilds: AllowedGuilds::new(&config.discord.allowed_guilds),
             shared: Shared::new(engine, config, metrics, feedback),
-            readies: AtomicU64::new(0),
             registrations,
             reloader,
             in_flight,
@@ -71,19 +65,22 @@ impl Handler {
         self.shared.set_bot_id(id);
     }
 
+    /// A shard's READY (reconnects and shard state are counted in `shards`). Commands are
+    /// registered at shard 0's READY only: once per bot, by whichever process runs shard 0.
     async fn on_ready(&self, ctx: &Context, ready: &Ready) {
-        if self.readies.fetch_add(1, Ordering::Relaxed) > 0 {
-            self.shared.metrics.reconnect();
-        }
         self.set_bot_id(ready.user.id.get());
         info!(
             user = ready.user.name,
             guilds = ready.guilds.len(),
+            shard = ctx.shard_id.0,
             "connected to Discord"
         );
         self.reloader.set_http(Arc::clone(&ctx.http));
         for guild in &ready.guilds {
             self.allowed_guilds.check(&ctx.http, guild.id.get()).await;
+        }
+        if ctx.shard_id.0 != 0 {
+            return;
         }
         let knowledge = self.shared.engine();
         let guilds = &self.shared.config.discord.guilds;
@@ -99,11 +96,6 @@ impl Handler {
 
 #[async_trait]
 impl EventHandler for Handler {
-    /// A resumed session is a reconnect too (the same session, picked up again).
-    async fn resume(&self, _ctx: Context, _resumed: ResumedEvent) {
-        self.shared.metrics.reconnect();
-    }
-
     async fn ready(&self, ctx: Context, ready: Ready) {
         self.on_ready(&ctx, &ready).await;
     }

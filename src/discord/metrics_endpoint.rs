@@ -1,5 +1,7 @@
 //! The optional `metrics_addr` endpoint: `GET /metrics` answers the Prometheus text of
-//! [`Metrics::render`]; anything else is a 404.
+//! [`Metrics::render`]; `GET /ready` answers 200 once every shard of this process is
+//! connected and 503 otherwise (a readiness probe, so an orchestrator starts the next process
+//! of a split bot only then); anything else is a 404.
 //!
 //! A scrape is one small request every few seconds from a trusted scraper, so a minimal
 //! HTTP/1.1 responder on a tokio listener is enough and keeps a web framework out of the
@@ -66,6 +68,14 @@ fn respond(head: &str, metrics: &Metrics) -> String {
     let path = target.map(|t| t.split('?').next().unwrap_or_default());
     let (status, content_type, body) = match (method, path) {
         (Some("GET"), Some("/metrics")) => ("200 OK", CONTENT_TYPE, metrics.render()),
+        (Some("GET"), Some("/ready")) if metrics.all_shards_up() => {
+            ("200 OK", "text/plain; charset=utf-8", "ready\n".into())
+        }
+        (Some("GET"), Some("/ready")) => (
+            "503 Service Unavailable",
+            "text/plain; charset=utf-8",
+            "shards still connecting\n".into(),
+        ),
         _ => (
             "404 Not Found",
             "text/plain; charset=utf-8",
@@ -91,6 +101,15 @@ mod tests {
         assert!(ok.contains("qabot_questions_total"));
         let (head, body) = ok.split_once("\r\n\r\n").unwrap();
         assert!(head.contains(&format!("Content-Length: {}", body.len())));
+        let ready = |m: &Metrics| respond("GET /ready HTTP/1.1\r\n\r\n", m);
+        assert!(ready(&metrics).starts_with("HTTP/1.1 503"), "no shard yet");
+        metrics.shard(0, true, None);
+        assert!(ready(&metrics).starts_with("HTTP/1.1 200"));
+        metrics.shard(1, false, None);
+        assert!(
+            ready(&metrics).starts_with("HTTP/1.1 503"),
+            "one shard down"
+        );
         let query = respond("GET /metrics?x=1 HTTP/1.1\r\n\r\n", &metrics);
         assert!(query.starts_with("HTTP/1.1 200"));
         for other in [

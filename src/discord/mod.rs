@@ -11,7 +11,8 @@
 //! `feedback` (misses, 👎 and proposed alternates, written off the runtime),
 //! `metrics_endpoint` (the optional `GET /metrics`), `reload` (`/reload`, SIGHUP, the file
 //! watch), `send` (message posts with a bounded retry), `shutdown` (draining the events in
-//! flight) and `guilds` (the `allowed_guilds` list).
+//! flight), `guilds` (the `allowed_guilds` list) and `shards` (starting, watching and closing
+//! this process's gateway shards).
 //!
 //! ```no_run
 //! # async fn start(engine: qabot::Engine, config: qabot::Config) -> Result<(), qabot::discord::BotError> {
@@ -39,6 +40,7 @@ mod metrics_endpoint;
 pub mod reload;
 pub mod render;
 mod send;
+mod shards;
 mod shutdown;
 mod slash;
 mod state;
@@ -48,7 +50,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use serenity::all::{ClientBuilder, GatewayIntents, Http, HttpBuilder};
+use serenity::all::{EventHandler, GatewayIntents, Http, HttpBuilder};
 use serenity::gateway::GatewayError;
 use serenity::http::HttpError;
 use tokio::sync::watch;
@@ -61,6 +63,7 @@ pub use token::{Token, TokenError};
 
 use crate::live::Live;
 use crate::metrics::Metrics;
+use crate::sharding::{Sharding, ShardingError};
 use crate::{Config, Engine};
 
 /// The environment variable that overrides `api_proxy`.
@@ -90,9 +93,10 @@ pub enum BotError {
     /// Any other failure talking to Discord.
     #[error("Discord: {0}")]
     Discord(Box<serenity::Error>),
-    /// The gateway task panicked.
-    #[error("the gateway connection crashed: {0}")]
-    Crashed(String),
+    /// The sharding settings make no sense (`shards`, `shard_range`, `total_shards`, or the
+    /// command-line flags overriding them).
+    #[error("sharding: {0}")]
+    Sharding(#[from] ShardingError),
     /// `metrics_addr` could not be listened on (in use, or not an address of this host).
     #[error("cannot serve metrics on {addr} (`metrics_addr` in the config): {source}")]
     Metrics {
@@ -170,9 +174,24 @@ pub struct BotBuilder {
     config: Config,
     token: Option<Token>,
     api_base: Option<String>,
+    sharding: Option<Sharding>,
 }
 
 impl BotBuilder {
+    /// Where to serve `/metrics` instead of the config's `metrics_addr` (`qabot run
+    /// --metrics-addr`): processes sharing a host and a config file each need their own port.
+    pub fn metrics_addr(mut self, addr: SocketAddr) -> BotBuilder {
+        self.config.discord.metrics_addr = Some(addr);
+        self
+    }
+
+    /// The shards to run instead of the config's `shards` / `shard_range` / `total_shards`
+    /// (`qabot run --shard-range`), so processes sharing one config file run different shards.
+    pub fn sharding(mut self, sharding: Sharding) -> BotBuilder {
+        self.sharding = Some(sharding);
+        self
+    }
+
     /// The token to use instead of `DISCORD_TOKEN` / `token_file`.
     pub fn token(mut self, token: Token) -> BotBuilder {
         self.token = Some(token);
@@ -186,9 +205,13 @@ impl BotBuilder {
         self
     }
 
-    /// Resolves the token and API base; fails only when there is no usable token, so a
-    /// misconfigured bot stops before connecting.
+    /// Resolves the token, API base and shards; fails when there is no usable token or the
+    /// sharding settings make no sense, so a misconfigured bot stops before connecting.
     pub fn build(self) -> Result<Bot, BotError> {
+        let sharding = match self.sharding {
+            Some(sharding) => sharding,
+            None => self.config.discord.sharding()?,
+        };
         let token = match self.token {
             Some(token) => token,
             None => token_from_env(&self.config)?,
@@ -227,6 +250,7 @@ impl BotBuilder {
             config: self.config,
             token,
             api_base,
+            sharding,
             shutdown,
             registrations,
         })
@@ -241,6 +265,7 @@ pub struct Bot {
     config: Config,
     token: Token,
     api_base: Option<String>,
+    sharding: Sharding,
     shutdown: Arc<watch::Sender<bool>>,
     registrations: watch::Sender<Vec<Registration>>,
     metrics: Arc<Metrics>,
@@ -258,6 +283,7 @@ impl Bot {
             config,
             token: None,
             api_base: None,
+            sharding: None,
         }
     }
 
@@ -270,6 +296,7 @@ impl Bot {
             live: Some(live),
             token: None,
             api_base: None,
+            sharding: None,
         }
     }
 
@@ -316,9 +343,10 @@ impl Bot {
     }
 
     /// Connects and answers until shut down. Checks the token first (a 401 is
-    /// [`BotError::Unauthorized`]). If Discord refuses the message-content intent (close
-    /// code 4014), logs how to enable it and reconnects without it: mentions, DMs and slash
-    /// commands keep working.
+    /// [`BotError::Unauthorized`]), then starts this process's shards as Discord's
+    /// `GET /gateway/bot` allows (see `shards`). If Discord refuses the message-content intent
+    /// (close code 4014), logs how to enable it and reconnects without it: mentions, DMs and
+    /// slash commands keep working.
     pub async fn run(self) -> Result<(), BotError> {
         let mut stop = self.shutdown.subscribe();
         if *self.shutdown.borrow() {
@@ -342,8 +370,15 @@ impl Bot {
             Arc::clone(&self.metrics),
             feedback::Feedback::start(&self.config.misses, self.feedback_written.clone()),
         ));
-        let api_base = self.api_base.as_deref();
-        let me = http(&self.token, api_base).get_current_user().await?;
+        let watch = Arc::new(shards::Watch::new(Arc::clone(&self.metrics)));
+        let handlers: Vec<Arc<dyn EventHandler>> = vec![
+            Arc::clone(&handler) as Arc<dyn EventHandler>,
+            Arc::clone(&watch) as Arc<dyn EventHandler>,
+        ];
+        // One HTTP client for every shard: one connection pool, and behind `api_proxy` one
+        // rate-limit proxy for all of them.
+        let http = Arc::new(http(&self.token, self.api_base.as_deref()));
+        let me = http.get_current_user().await?;
         handler.set_bot_id(me.id.get());
         let _watch = self.config.discord.watch.then(|| {
             let watch = Arc::clone(&self.reloader).watch(self.shutdown.subscribe());
@@ -351,35 +386,39 @@ impl Bot {
         });
         let mut intents = INTENTS | guilds::intents(&self.config.discord.allowed_guilds);
         loop {
-            let client = ClientBuilder::new_with_http(http(&self.token, api_base), intents)
-                .event_handler_arc(Arc::clone(&handler))
-                .await?;
-            let shards = Arc::clone(&client.shard_manager);
-            let mut task = tokio::spawn(async move {
-                let mut client = client;
-                client.start().await
-            });
+            let Some((plan, gateway)) =
+                shards::when_allowed(&http, self.sharding, &mut stop).await?
+            else {
+                handler.close_feedback(shutdown::DRAIN).await;
+                return Ok(());
+            };
+            let mut started =
+                shards::Started::start(&plan, &gateway, &http, intents, handlers.clone(), &watch)
+                    .await;
             let ended = tokio::select! {
-                ended = &mut task => ended,
+                ended = started.ended() => ended,
                 () = stopped(&mut stop) => {
                     // New events are refused from here on (see `shutdown`); the replies
                     // being sent get their time before the gateway closes.
                     if !self.in_flight.drained(shutdown::DRAIN).await {
                         warn!("replies still in flight after {:?}; closing anyway", shutdown::DRAIN);
                     }
-                    shards.shutdown_all().await;
+                    if tokio::time::timeout(SHUTDOWN_GRACE, started.shutdown()).await.is_err() {
+                        warn!("the gateway did not close within {SHUTDOWN_GRACE:?}; stopping anyway");
+                    }
                     handler.close_feedback(shutdown::DRAIN).await;
-                    return match tokio::time::timeout(SHUTDOWN_GRACE, task).await {
-                        Ok(Ok(Err(e))) => Err(e.into()),
-                        _ => Ok(()),
-                    };
+                    return Ok(());
                 }
             };
             match ended {
-                Ok(Ok(())) => return Ok(()),
-                Ok(Err(serenity::Error::Gateway(GatewayError::DisallowedGatewayIntents)))
+                Ok(()) => {
+                    started.shutdown().await;
+                    return Ok(());
+                }
+                Err(GatewayError::DisallowedGatewayIntents)
                     if intents.contains(GatewayIntents::MESSAGE_CONTENT) =>
                 {
+                    started.abandon().await;
                     warn!(
                         "Discord refused the Message Content intent (close code 4014); \
                          reconnecting without it: mentions, DMs and slash commands still \
@@ -389,8 +428,10 @@ impl Bot {
                     );
                     intents.remove(GatewayIntents::MESSAGE_CONTENT);
                 }
-                Ok(Err(e)) => return Err(e.into()),
-                Err(e) => return Err(BotError::Crashed(e.to_string())),
+                Err(e) => {
+                    started.abandon().await;
+                    return Err(serenity::Error::Gateway(e).into());
+                }
             }
         }
     }

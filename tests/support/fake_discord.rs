@@ -21,6 +21,15 @@
 //!   session is live are queued and delivered once a client is READY or RESUMED. Events the
 //!   session's intents exclude are withheld (recorded as [`GatewayRecord::Withheld`]); without
 //!   the message-content intent, guild message content is blanked unless the bot is mentioned.
+//! - **Shards**: any number of sessions at once, each with the `shard: [id, total]` of its
+//!   IDENTIFY; an event goes to the session of shard `(guild_id >> 22) % total` (DMs and
+//!   guildless events to shard 0), or waits for it. `GET /gateway/bot` advertises a settable
+//!   shard count and `session_start_limit`, and IDENTIFY obeys it as Discord does: with
+//!   `remaining = 0` (until `reset_after` has passed) the connection is closed with 4004 (the
+//!   token would be reset), and a second IDENTIFY in one bucket (`shard_id % max_concurrency`)
+//!   within 5 s gets op 9; both are recorded as [`GatewayRecord::IdentifyRefused`]. The 5 s
+//!   window is policed once a test sets the limits ([`FakeDiscord::set_gateway_bot`]), so
+//!   tests that stop a bot and start another on one fake need not wait it out.
 //! - **REST** (`/api/v10/...`): the routes a bot uses (gateway, current user and application,
 //!   commands, interaction callbacks and webhooks, channel messages, reactions, DMs). Bodies are
 //!   validated like Discord does (see the `validate` module) and every request is recorded as a
@@ -159,6 +168,23 @@ impl FakeDiscord {
     /// reconnects after its next heartbeat interval.
     pub fn set_heartbeat_ack(&self, ack: bool) {
         self.shared.update(|s| s.config.ack_heartbeats = ack);
+    }
+
+    /// What `GET /gateway/bot` advertises, and IDENTIFY enforces, bucket window included
+    /// (default: 1 shard, 1000 of 1000 starts left, reset after 24 h, max_concurrency 1, and
+    /// no window). `remaining` goes back to `total` once `reset_after` has passed from now.
+    pub fn set_gateway_bot(&self, shards: u32, limit: StartLimit) {
+        self.shared.update(|s| {
+            s.config.police_window = true;
+            s.config.recommended_shards = shards;
+            s.config.limit = limit;
+            s.limit_reset_at = Instant::now() + limit.reset_after;
+        });
+    }
+
+    /// The instant `remaining` goes back to `total` (see [`Self::set_gateway_bot`]).
+    pub fn limit_reset_at(&self) -> Instant {
+        self.shared.lock().limit_reset_at
     }
 
     /// Whether RESUME is accepted (default `true`); when `false` it gets op 9 `d: false`.
@@ -352,6 +378,52 @@ impl FakeDiscord {
         self.shared.lock().gateway_events.clone()
     }
 
+    /// Every accepted IDENTIFY so far: when, on which connection, and its `shard` `[id, total]`.
+    pub fn identified_shards(&self) -> Vec<(Instant, u64, [u64; 2])> {
+        self.gateway_events()
+            .into_iter()
+            .filter_map(|e| match e {
+                GatewayRecord::Identify { at, conn, payload } => {
+                    let refused = self.gateway_events().iter().any(|r| {
+                        matches!(r, GatewayRecord::IdentifyRefused { conn: c, .. } if *c == conn)
+                    });
+                    (!refused).then(|| (at, conn, shard_field(&payload["d"]["shard"])))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// IDENTIFYs refused for breaking the session start limit or the bucket rate.
+    pub fn refused_identifies(&self) -> Vec<GatewayRecord> {
+        self.gateway_events()
+            .into_iter()
+            .filter(|e| matches!(e, GatewayRecord::IdentifyRefused { .. }))
+            .collect()
+    }
+
+    /// Resolves once sessions of `count` distinct shards have been sent READY.
+    pub async fn wait_ready_shards(&self, count: usize, timeout: Duration) -> bool {
+        self.shared
+            .wait(timeout, |s| {
+                let mut ready: Vec<u64> = s
+                    .gateway_events
+                    .iter()
+                    .filter_map(|e| match e {
+                        GatewayRecord::Sent { payload, .. } if payload["t"] == "READY" => {
+                            Some(shard_field(&payload["d"]["shard"])[0])
+                        }
+                        _ => None,
+                    })
+                    .collect();
+                ready.sort_unstable();
+                ready.dedup();
+                (ready.len() >= count).then_some(())
+            })
+            .await
+            .is_some()
+    }
+
     /// The IDENTIFY payloads received so far.
     pub fn identifies(&self) -> Vec<Value> {
         self.gateway_events()
@@ -424,6 +496,23 @@ impl FakeDiscord {
                 matches: Box::new(matches),
             });
         });
+    }
+
+    /// Drops the TCP stream of the connection serving shard `shard` (see
+    /// [`Self::drop_gateway`]); `false` if no session of that shard is live.
+    pub fn drop_shard(&self, shard: u32) -> bool {
+        self.shared.update(|s| match s.active.get(&shard) {
+            Some(&(conn, _)) => {
+                s.send(conn, Outgoing::Drop);
+                true
+            }
+            None => false,
+        })
+    }
+
+    /// The connection serving shard `shard` now, if any.
+    pub fn shard_connection(&self, shard: u32) -> Option<u64> {
+        self.shared.lock().active.get(&shard).map(|&(conn, _)| conn)
     }
 
     /// Sends op 7 RECONNECT on the newest open connection; `false` if there is none.
@@ -523,8 +612,19 @@ impl Recorded {
 pub enum GatewayRecord {
     /// A client opened a websocket (with its query string, e.g. `v=10`).
     Connected { conn: u64, query: Option<String> },
-    /// A client sent IDENTIFY (op 2).
-    Identify { conn: u64, payload: Value },
+    /// A client sent IDENTIFY (op 2), at `at`.
+    Identify {
+        conn: u64,
+        payload: Value,
+        at: Instant,
+    },
+    /// An IDENTIFY broke Discord's start rules; `code` is the close code, or 9 for op 9.
+    IdentifyRefused {
+        conn: u64,
+        shard: [u64; 2],
+        code: u16,
+        reason: String,
+    },
     /// A client sent RESUME (op 6).
     Resume { conn: u64, payload: Value },
     /// A client sent a heartbeat (op 1) with its last sequence number.
@@ -555,6 +655,41 @@ impl GatewayRecord {
             _ => None,
         }
     }
+}
+
+/// `session_start_limit`, as `GET /gateway/bot` sends it.
+#[derive(Clone, Copy, Debug)]
+pub struct StartLimit {
+    pub total: u64,
+    pub remaining: u64,
+    pub reset_after: Duration,
+    pub max_concurrency: u64,
+}
+
+impl Default for StartLimit {
+    fn default() -> Self {
+        Self {
+            total: 1000,
+            remaining: 1000,
+            reset_after: Duration::from_secs(24 * 3600),
+            max_concurrency: 1,
+        }
+    }
+}
+
+/// `[id, total]` from an IDENTIFY's or READY's `shard` field (`[0, 1]` when absent).
+pub fn shard_field(value: &Value) -> [u64; 2] {
+    match (value[0].as_u64(), value[1].as_u64()) {
+        (Some(id), Some(total)) => [id, total],
+        _ => [0, 1],
+    }
+}
+
+/// A guild id whose events Discord routes to shard `shard` of `total`: `(id >> 22) % total`.
+pub fn guild_on_shard(shard: u32, total: u32) -> u64 {
+    let timestamp = 1_000_000_000_u64;
+    let base = timestamp - timestamp % u64::from(total) + u64::from(shard);
+    (base << 22) | 1
 }
 
 /// A failure injected into REST answers.
@@ -914,12 +1049,18 @@ struct Config {
     reject_privileged: bool,
     resume_allowed: bool,
     interaction_deadline: Duration,
+    recommended_shards: u32,
+    limit: StartLimit,
+    /// Whether a second IDENTIFY in a bucket within 5 s is refused.
+    police_window: bool,
 }
 
 /// A gateway session (survives its connection, so it can be resumed).
 struct Session {
     seq: u64,
     intents: u64,
+    /// The shard it was identified as: `[id, total]`.
+    shard: [u64; 2],
     /// The session requested MESSAGE_CONTENT and the portal allows it.
     content_access: bool,
 }
@@ -1005,10 +1146,16 @@ struct State {
     connections: HashMap<u64, Connection>,
     last_conn: u64,
     sessions: HashMap<String, Session>,
-    /// The connection and session dispatches go to.
-    active: Option<(u64, String)>,
-    /// Dispatches waiting for a READY or RESUMED session.
+    /// Per shard id, the connection and session its dispatches go to.
+    active: HashMap<u32, (u64, String)>,
+    /// The bot's shard count, from the newest IDENTIFY: routes events to shards.
+    shard_total: u32,
+    /// Dispatches waiting for a READY or RESUMED session of their shard.
     pending: VecDeque<(String, Value)>,
+    /// When the session start budget goes back to its total.
+    limit_reset_at: Instant,
+    /// Per IDENTIFY bucket (`shard_id % max_concurrency`), the last accepted IDENTIFY.
+    last_identify: HashMap<u64, Instant>,
     global_commands: Vec<Value>,
     guild_commands: HashMap<u64, Vec<Value>>,
     messages: HashMap<u64, Value>,
@@ -1037,6 +1184,9 @@ impl State {
                 reject_privileged: true,
                 resume_allowed: true,
                 interaction_deadline: Duration::from_secs(3),
+                recommended_shards: 1,
+                limit: StartLimit::default(),
+                police_window: false,
             },
             last_id: 0,
             requests: Vec::new(),
@@ -1045,8 +1195,11 @@ impl State {
             connections: HashMap::new(),
             last_conn: 0,
             sessions: HashMap::new(),
-            active: None,
+            active: HashMap::new(),
+            shard_total: 1,
             pending: VecDeque::new(),
+            limit_reset_at: Instant::now() + StartLimit::default().reset_after,
+            last_identify: HashMap::new(),
             global_commands: Vec::new(),
             guild_commands: HashMap::new(),
             messages: HashMap::new(),

@@ -4,6 +4,7 @@
 //! so frames leave in the order their sequence numbers were assigned.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{RawQuery, State as AxumState};
@@ -11,7 +12,16 @@ use axum::response::Response;
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
 
-use super::{intents, Connection, FakeDiscord, GatewayRecord, Session, Shared, State};
+use super::{
+    intents, shard_field, Connection, FakeDiscord, GatewayRecord, Session, Shared, StartLimit,
+    State,
+};
+
+/// Discord's IDENTIFY window: one per bucket per 5 s.
+const IDENTIFY_WINDOW: Duration = Duration::from_secs(5);
+/// Slack on that window: serenity measures its 5 s from when its previous connection opened,
+/// a few milliseconds before that shard's IDENTIFY reaches the gateway.
+const WINDOW_SLACK: Duration = Duration::from_millis(250);
 
 /// What a connection task should do next.
 pub(super) enum Outgoing {
@@ -95,13 +105,7 @@ impl State {
     /// Forgets a connection whose socket ended.
     fn closed(&mut self, conn: u64) {
         self.connections.remove(&conn);
-        if self
-            .active
-            .as_ref()
-            .is_some_and(|(active, _)| *active == conn)
-        {
-            self.active = None;
-        }
+        self.active.retain(|_, (active, _)| *active != conn);
         self.gateway_events
             .push(GatewayRecord::Disconnected { conn });
     }
@@ -142,10 +146,73 @@ impl State {
         token.strip_prefix("Bot ").unwrap_or(token) == FakeDiscord::TOKEN
     }
 
+    /// The session start limit now: `remaining` back to `total` once the reset time passed.
+    pub(super) fn start_limit(&mut self) -> StartLimit {
+        let now = Instant::now();
+        if now >= self.limit_reset_at {
+            self.config.limit.remaining = self.config.limit.total;
+            self.limit_reset_at = now + self.config.limit.reset_after;
+        }
+        self.config.limit
+    }
+
+    /// Whether an IDENTIFY of `shard` may start a session now, as Discord decides; refusals
+    /// are recorded and answered (close 4004, or op 9).
+    fn identify_allowed(&mut self, conn: u64, shard: [u64; 2]) -> bool {
+        let limit = self.start_limit();
+        let bucket = shard[0] % limit.max_concurrency.max(1);
+        let now = Instant::now();
+        let refusal = if limit.remaining == 0 {
+            Some((
+                4004,
+                "session start limit reached (remaining = 0)".to_owned(),
+            ))
+        } else {
+            let last = self
+                .last_identify
+                .get(&bucket)
+                .filter(|_| self.config.police_window);
+            last.and_then(|last| {
+                let since = now.duration_since(*last);
+                (since + WINDOW_SLACK < IDENTIFY_WINDOW).then(|| {
+                    (
+                        9,
+                        format!(
+                            "bucket {bucket} identified {since:?} ago (max_concurrency {})",
+                            limit.max_concurrency
+                        ),
+                    )
+                })
+            })
+        };
+        match refusal {
+            Some((code, reason)) => {
+                self.gateway_events.push(GatewayRecord::IdentifyRefused {
+                    conn,
+                    shard,
+                    code,
+                    reason,
+                });
+                if code == 9 {
+                    self.send(conn, Outgoing::Frame(json!({"op": 9, "d": false})));
+                } else {
+                    self.send(conn, Outgoing::Close(code));
+                }
+                false
+            }
+            None => {
+                self.config.limit.remaining -= 1;
+                self.last_identify.insert(bucket, now);
+                true
+            }
+        }
+    }
+
     fn identify(&mut self, conn: u64, payload: Value) {
         self.gateway_events.push(GatewayRecord::Identify {
             conn,
             payload: payload.clone(),
+            at: Instant::now(),
         });
         if self
             .connections
@@ -164,6 +231,14 @@ impl State {
         if wants_content && !self.config.message_content_allowed && self.config.reject_privileged {
             return self.send(conn, Outgoing::Close(4014));
         }
+        let shard = shard_field(&payload["d"]["shard"]);
+        if shard[1] == 0 || shard[0] >= shard[1] {
+            return self.send(conn, Outgoing::Close(4010));
+        }
+        if !self.identify_allowed(conn, shard) {
+            return;
+        }
+        self.shard_total = shard[1] as u32;
         let session_id = format!("fake-session-{}", self.next_id());
         let content_access = wants_content && self.config.message_content_allowed;
         self.sessions.insert(
@@ -171,6 +246,7 @@ impl State {
             Session {
                 seq: 0,
                 intents,
+                shard,
                 content_access,
             },
         );
@@ -204,21 +280,41 @@ impl State {
         self.attach(conn, &session_id, "RESUMED", json!({}));
     }
 
-    /// Binds a session to a connection, sends READY/RESUMED and flushes queued dispatches.
+    /// Binds a session to a connection, sends READY/RESUMED and flushes the dispatches queued
+    /// for its shard.
     fn attach(&mut self, conn: u64, session_id: &str, event: &str, data: Value) {
         if let Some(connection) = self.connections.get_mut(&conn) {
             connection.session = Some(session_id.to_owned());
         }
-        self.active = Some((conn, session_id.to_owned()));
+        let shard = self
+            .sessions
+            .get(session_id)
+            .map_or(0, |s| s.shard[0] as u32);
+        self.active.insert(shard, (conn, session_id.to_owned()));
         self.send_dispatch(conn, session_id, event, data);
-        while let Some((event, data)) = self.pending.pop_front() {
-            self.deliver(conn, session_id, &event, data);
+        let queued = std::mem::take(&mut self.pending);
+        for (event, data) in queued {
+            if self.shard_for(&data) == shard {
+                self.deliver(conn, session_id, &event, data);
+            } else {
+                self.pending.push_back((event, data));
+            }
         }
     }
 
-    /// Sends an event to the live session, or queues it until there is one.
+    /// The shard Discord sends an event to: `(guild_id >> 22) % total`, or 0 without a guild.
+    fn shard_for(&self, data: &Value) -> u32 {
+        let guild = data["guild_id"]
+            .as_str()
+            .and_then(|g| g.parse::<u64>().ok());
+        guild.map_or(0, |g| {
+            ((g >> 22) % u64::from(self.shard_total.max(1))) as u32
+        })
+    }
+
+    /// Sends an event to the live session of its shard, or queues it until there is one.
     pub(super) fn dispatch(&mut self, event: &str, data: Value) {
-        match self.active.clone() {
+        match self.active.get(&self.shard_for(&data)).cloned() {
             Some((conn, session_id)) => self.deliver(conn, &session_id, event, data),
             None => self.pending.push_back((event.to_owned(), data)),
         }
@@ -268,13 +364,7 @@ impl State {
         self.gateway_events.push(event);
         if detach {
             self.connections.remove(&conn);
-            if self
-                .active
-                .as_ref()
-                .is_some_and(|(active, _)| *active == conn)
-            {
-                self.active = None;
-            }
+            self.active.retain(|_, (active, _)| *active != conn);
         }
     }
 

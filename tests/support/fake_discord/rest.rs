@@ -279,13 +279,22 @@ impl State {
         let app = FakeDiscord::APPLICATION_ID.to_string();
         match (method.as_str(), segments.as_slice()) {
             ("GET", ["gateway"]) => Reply::ok(json!({"url": self.gateway_url()})),
-            ("GET", ["gateway", "bot"]) => Reply::ok(json!({
-                "url": self.gateway_url(),
-                "shards": 1,
-                "session_start_limit": {
-                    "total": 1000, "remaining": 999, "reset_after": 14_400_000, "max_concurrency": 1
-                },
-            })),
+            ("GET", ["gateway", "bot"]) => {
+                let limit = self.start_limit();
+                let reset_after = self
+                    .limit_reset_at
+                    .saturating_duration_since(std::time::Instant::now());
+                Reply::ok(json!({
+                    "url": self.gateway_url(),
+                    "shards": self.config.recommended_shards,
+                    "session_start_limit": {
+                        "total": limit.total,
+                        "remaining": limit.remaining,
+                        "reset_after": reset_after.as_millis() as u64,
+                        "max_concurrency": limit.max_concurrency,
+                    },
+                }))
+            }
             ("GET", ["users", "@me"]) => Reply::ok(Self::bot_user()),
             ("GET", ["oauth2", "applications", "@me"]) => Reply::ok(self.application_info()),
             ("POST", ["users", "@me", "channels"]) => self.create_dm(&body),
