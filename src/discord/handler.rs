@@ -1,7 +1,7 @@
 //! The dispatcher: serenity's events in, each handed to the module that owns its kind
 //! (`messages`, `slash`, `autocomplete`, `components`, `context_menu`, `reload` for
-//! `/reload`). The connection's own events (READY, RESUMED, GUILD_CREATE) are handled here
-//! and only here: a session starting, resuming, or a guild arriving.
+//! `/reload`). A session's READY and a guild arriving (GUILD_CREATE) are handled here;
+//! resumes, reconnects and shard state belong to `shards`.
 //!
 //! One handler serves every connection of a run (including the reconnect without the
 //! message-content intent), so the shared state survives reconnects.
