@@ -23,6 +23,7 @@ pub mod misses;
 pub mod problem;
 pub mod reply;
 pub mod semantic;
+pub mod snapshot;
 pub mod text;
 
 pub use config::Config;

@@ -17,8 +17,10 @@ use crate::problem::{Problem, Problems};
 pub use parse::{is_command_name, RESERVED_COMMANDS};
 pub use texts::Texts;
 
-/// Hears `(files parsed, files)` while a folder loads; called from any of the parsing threads.
-pub type LoadProgress = dyn Fn(usize, usize) + Sync;
+/// Hears of each file as it is parsed, `(its number in path order, files, path, text)`, from
+/// any of the parsing threads, in any order: what a terminal's progress line counts, and
+/// what the start-up snapshot's key is made of (the very text parsed).
+pub type LoadProgress<'a> = dyn Fn(usize, usize, &Path, &str) + Sync + 'a;
 
 /// Knowledge files larger than this are refused rather than parsed.
 pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
@@ -109,17 +111,16 @@ impl Knowledge {
     /// Loads every `*.toml` file under `dir` (recursively, in path order; hidden files and
     /// folders are skipped). Returns every problem found, or the knowledge if there is none.
     pub fn load_dir(dir: &Path) -> Result<Knowledge, Problems> {
-        Knowledge::load_dir_with(dir, &|_, _| {})
+        Knowledge::load_dir_with(dir, &|_, _, _, _| {})
     }
 
-    /// [`Knowledge::load_dir`], telling `progress` `(files parsed, files)` as it goes: a
-    /// pack of thousands of files takes seconds to parse, and a terminal should show it.
+    /// [`Knowledge::load_dir`], telling `progress` of each file parsed: a pack of thousands
+    /// of files takes seconds to parse, and a terminal should show it.
     /// Files are read and parsed on every core, each on its own; what spans files (unique
     /// ids, synonyms) is checked afterwards in path order, so the knowledge and the problems
     /// are those of reading the files one by one.
     pub fn load_dir_with(dir: &Path, progress: &LoadProgress) -> Result<Knowledge, Problems> {
         use rayon::prelude::*;
-        use std::sync::atomic::{AtomicUsize, Ordering};
         let files = toml_files(dir).map_err(|p| Problems(vec![p]))?;
         if files.is_empty() {
             return Err(Problems(vec![Problem::file(
@@ -129,13 +130,13 @@ impl Knowledge {
         }
         // Each worker reads a file as it gets to it: at 100,000 entries holding every file's
         // text at once would add their whole size (150 MB) to the peak memory.
-        let done = AtomicUsize::new(0);
         let parsed: Vec<Result<parse::FileParse, Problem>> = files
             .par_iter()
-            .map(|path| {
+            .enumerate()
+            .map(|(n, path)| {
                 let text = crate::problem::read_text(path, MAX_FILE_BYTES)?;
                 let file = parse::parse_file(path, &text);
-                progress(done.fetch_add(1, Ordering::Relaxed) + 1, files.len());
+                progress(n, files.len(), path, &text);
                 Ok(file)
             })
             .collect();
