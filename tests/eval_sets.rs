@@ -71,7 +71,6 @@ fn every_development_pack_keeps_its_level() {
 }
 
 #[path = "../benches/synth/mod.rs"]
-#[allow(dead_code)]
 mod synth;
 
 /// Synthetic packs of 1,000 entries (`benches/synth`), one written as the README advises and

@@ -7,7 +7,6 @@ use qabot::snapshot::State;
 use qabot::Engine;
 
 #[path = "../benches/synth/mod.rs"]
-#[allow(dead_code)]
 mod synth;
 
 #[test]

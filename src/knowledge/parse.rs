@@ -364,6 +364,8 @@ pub(super) struct FileParse {
 }
 
 /// What a file says, in the order it says it, for [`merge`] to replay.
+// Most steps are entries: boxing them would add an allocation per entry to save nothing.
+#[allow(clippy::large_enum_variant)]
 enum Step {
     /// A problem found within the file.
     Problem(Problem),
