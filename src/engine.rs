@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use crate::config::Matching;
 use crate::embed::Progress;
 use crate::index::Index;
-use crate::knowledge::Knowledge;
+use crate::knowledge::{Knowledge, LoadProgress};
 use crate::matcher::{self, Decision};
 use crate::problem::{Problem, Problems};
 use crate::reply::{self, Reply};
@@ -27,6 +27,16 @@ pub struct Engine {
     index: Index,
     matching: Matching,
     semantic: Option<Semantic>,
+}
+
+/// What [`Engine::open`] did: whether the start-up snapshot was used, and what the semantic
+/// side loaded, for the log.
+#[derive(Debug, Clone)]
+pub struct Started {
+    /// The start-up snapshot's fate.
+    pub snapshot: crate::snapshot::Report,
+    /// The vectors' loading, when semantic matching is on.
+    pub semantic: Option<Loaded>,
 }
 
 /// A question's decision and the reply built from it.
@@ -92,13 +102,40 @@ impl Engine {
         }
     }
 
-    /// Loads and indexes a knowledge folder, with semantic matching if `matching` says so.
+    /// An engine by words alone from `knowledge` and its `index` (built or read back).
+    pub(crate) fn from_parts(knowledge: Knowledge, index: Index, matching: Matching) -> Engine {
+        Engine {
+            knowledge,
+            index,
+            matching,
+            semantic: None,
+        }
+    }
+
+    /// Loads and indexes a knowledge folder (through the start-up snapshot, when
+    /// `matching.cache_dir` is set), with semantic matching if `matching` says so.
     pub fn load(dir: &Path, matching: Matching) -> Result<Engine, Problems> {
-        let knowledge = Knowledge::load_dir(dir)?;
-        Engine::build(knowledge, matching, dir, &mut |_, _| {
+        Engine::open(dir, matching, &|_, _, _, _| {}, &mut |_, _| {
             ControlFlow::Continue(())
         })
         .map(|(engine, _)| engine)
+    }
+
+    /// Loads the knowledge folder `dir` with its index from the start-up snapshot under
+    /// `matching.cache_dir` when it is current, or parses (telling `parsing` of each file)
+    /// and indexes it and saves a new snapshot; then, if `matching.semantic`, embeds as
+    /// [`Engine::build`] does. Also says what the snapshot and the semantic side did.
+    pub fn open(
+        dir: &Path,
+        matching: Matching,
+        parsing: &LoadProgress,
+        embedding: Progress,
+    ) -> Result<(Engine, Started), Problems> {
+        let (knowledge, index, snapshot) =
+            crate::snapshot::load(dir, &matching.cache_dir, parsing)?;
+        let engine = Engine::from_parts(knowledge, index, matching);
+        let (engine, semantic) = engine.with_semantic(dir, embedding)?;
+        Ok((engine, Started { snapshot, semantic }))
     }
 
     /// Indexes `knowledge` (loaded from `dir`) and, if `matching.semantic`, embeds its
@@ -110,23 +147,30 @@ impl Engine {
         dir: &Path,
         progress: Progress,
     ) -> Result<(Engine, Option<Loaded>), Problems> {
-        let mut engine = Engine::new(knowledge, matching);
-        if !engine.matching.semantic {
-            return Ok((engine, None));
+        Engine::new(knowledge, matching).with_semantic(dir, progress)
+    }
+
+    /// Adds the semantic side if `matching.semantic` says so.
+    fn with_semantic(
+        mut self,
+        dir: &Path,
+        progress: Progress,
+    ) -> Result<(Engine, Option<Loaded>), Problems> {
+        if !self.matching.semantic {
+            return Ok((self, None));
         }
         let problem = |e: crate::embed::ModelError| {
             Problems(vec![Problem::file(
-                &engine.matching.model,
+                &self.matching.model,
                 format!("{e} (set `[matching] semantic = false` to match by words only)"),
             )])
         };
-        let model = crate::embed::shared(&engine.matching.model).map_err(problem)?;
-        let cache = cache_file(&engine.matching.cache_dir, dir);
+        let model = crate::embed::shared(&self.matching.model).map_err(problem)?;
+        let cache = cache_file(&self.matching.cache_dir, dir);
         let (semantic, loaded) =
-            Semantic::build(&engine.knowledge, model, cache.as_deref(), progress)
-                .map_err(problem)?;
-        engine.semantic = Some(semantic);
-        Ok((engine, Some(loaded)))
+            Semantic::build(&self.knowledge, model, cache.as_deref(), progress).map_err(problem)?;
+        self.semantic = Some(semantic);
+        Ok((self, Some(loaded)))
     }
 
     /// Decides what to do with `question` and builds the reply.
@@ -194,7 +238,7 @@ impl Engine {
 
 /// The cache file for the knowledge in `dir`, under `cache_dir` (`""`: none): named for the
 /// folder and a hash of its full path, so two packs never share (and prune) one file.
-fn cache_file(cache_dir: &Path, dir: &Path) -> Option<PathBuf> {
+pub(crate) fn cache_file(cache_dir: &Path, dir: &Path) -> Option<PathBuf> {
     if cache_dir.as_os_str().is_empty() {
         return None;
     }

@@ -65,24 +65,24 @@ pub type TermWeights = Box<[(TermId, f32)]>;
 pub struct EntryTerms {
     /// The distinct terms of each phrase, one phrase after another: the question, the
     /// alternates, the keywords, then each aspect's title and keywords.
-    terms: Box<[TermId]>,
+    pub(crate) terms: Box<[TermId]>,
     /// Where each phrase ends in `terms` (it starts where the one before ends).
-    ends: Box<[u32]>,
+    pub(crate) ends: Box<[u32]>,
     /// How many alternates the entry has, to tell them from its keywords.
-    alternates: u32,
+    pub(crate) alternates: u32,
     /// How many of the phrases are the entry's own (question, alternates, keywords).
-    own: u32,
+    pub(crate) own: u32,
     /// Subjects and aspects; boxed because most entries are not comparisons.
-    comparison: Option<Box<ComparisonTerms>>,
+    pub(crate) comparison: Option<Box<ComparisonTerms>>,
     /// The negatives, as term lists.
-    negatives: Box<[Box<[TermId]>]>,
+    pub(crate) negatives: Box<[Box<[TermId]>]>,
 }
 
 /// The terms of a comparison's subjects and aspects.
 #[derive(Debug, Clone, Default)]
-struct ComparisonTerms {
-    subjects: Box<[TermId]>,
-    aspects: Box<[AspectTerms]>,
+pub(crate) struct ComparisonTerms {
+    pub(crate) subjects: Box<[TermId]>,
+    pub(crate) aspects: Box<[AspectTerms]>,
 }
 
 /// One aspect's terms.
@@ -91,7 +91,7 @@ pub struct AspectTerms {
     /// Its terms (title, keywords, summary), each at its best field's weight.
     pub terms: TermWeights,
     /// Its phrases (title, then keywords), as positions in the entry's phrase ends.
-    phrases: std::ops::Range<u32>,
+    pub(crate) phrases: std::ops::Range<u32>,
     /// Its keywords made only of words matching otherwise ignores ("when"), as folded
     /// words joined by spaces: a question saying all of one's words leans to this aspect,
     /// but is never brought to the entry by it.
@@ -179,35 +179,35 @@ pub struct Lookup {
 pub struct Index {
     /// The analyzer with the pack's synonyms; questions must go through this one.
     pub analyzer: Analyzer,
-    ids: HashMap<String, TermId>,
-    words: Vec<String>,
-    idf: Vec<f32>,
+    pub(crate) ids: HashMap<String, TermId>,
+    pub(crate) words: Vec<String>,
+    pub(crate) idf: Vec<f32>,
     /// Per term, the entries using it, packed by [`posting`].
-    postings: Vec<Vec<u32>>,
+    pub(crate) postings: Vec<Vec<u32>>,
     /// Stems and written forms of the vocabulary, each with its term: what typos are
     /// compared with.
-    spellings: Vec<(String, TermId)>,
-    spelled: HashSet<String>,
+    pub(crate) spellings: Vec<(String, TermId)>,
+    pub(crate) spelled: HashSet<String>,
     /// (hash of a spelling or of a one-deletion variant, index into `spellings`), sorted and
     /// without repeats: one flat array instead of a map of small lists, compact and quick to
     /// build; a key's candidates are a contiguous run, in `spellings` order.
-    deletions: Vec<(u64, u32)>,
+    pub(crate) deletions: Vec<(u64, u32)>,
     /// Per entry, in knowledge order.
     pub entries: Vec<EntryTerms>,
-    unknown_weight: f32,
+    pub(crate) unknown_weight: f32,
     /// The pack's other topics, as folded words and as stems.
-    other_topics: HashSet<String>,
+    pub(crate) other_topics: HashSet<String>,
     /// Every comparison's subject terms: naming one keeps a question on topic.
-    subjects: HashSet<TermId>,
+    pub(crate) subjects: HashSet<TermId>,
     /// While building: per term, whether a question, keyword, subject or aspect uses it.
-    strong: Vec<bool>,
+    pub(crate) strong: Vec<bool>,
     /// (hash of a question or alternate's words, entry), sorted; [`AMBIGUOUS`] for a
     /// phrasing two entries share. Typed word for word, a phrasing names its entry.
-    exact: Vec<(u64, u32)>,
+    pub(crate) exact: Vec<(u64, u32)>,
 }
 
 /// The entry of an exact phrasing that more than one entry uses.
-const AMBIGUOUS: u32 = u32::MAX;
+pub(crate) const AMBIGUOUS: u32 = u32::MAX;
 
 /// The key of a text for exact phrasing lookup: its words, folded, whatever the case and
 /// punctuation.
@@ -247,19 +247,7 @@ fn deletion_keys(word: &str) -> impl Iterator<Item = u64> + '_ {
 impl Index {
     /// Indexes every entry of `knowledge`.
     pub fn build(knowledge: &Knowledge) -> Index {
-        // Aspect keywords are left out: one made of words usually ignored ("when") is a cue
-        // for its aspect (see the matcher), not a term that would pull in every question.
-        let named = knowledge
-            .entries
-            .iter()
-            .flat_map(|e| e.keywords.iter().chain(e.subjects.iter()));
-        let analyzer = Analyzer::new(
-            knowledge
-                .synonyms
-                .iter()
-                .map(|(k, v)| (k.as_str(), v.as_str())),
-        )
-        .keeping(named);
+        let analyzer = Index::analyzer_for(knowledge);
         let mut index = Index {
             analyzer,
             ids: HashMap::new(),
@@ -421,6 +409,24 @@ impl Index {
         exact.shrink_to_fit();
         index.exact = exact;
         index
+    }
+
+    /// The analyzer for `knowledge`: its synonyms, and its keywords and subjects kept even
+    /// when they are stopwords. Cheap, so a snapshot rebuilds it rather than storing it.
+    pub(crate) fn analyzer_for(knowledge: &Knowledge) -> Analyzer {
+        // Aspect keywords are left out: one made of words usually ignored ("when") is a cue
+        // for its aspect (see the matcher), not a term that would pull in every question.
+        let named = knowledge
+            .entries
+            .iter()
+            .flat_map(|e| e.keywords.iter().chain(e.subjects.iter()));
+        Analyzer::new(
+            knowledge
+                .synonyms
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str())),
+        )
+        .keeping(named)
     }
 
     /// The entry whose question or an alternate `question` is, word for word (case and

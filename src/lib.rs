@@ -24,6 +24,7 @@ pub mod problem;
 pub mod reply;
 pub mod semantic;
 pub mod sharding;
+pub mod snapshot;
 pub mod text;
 
 pub use config::Config;

@@ -11,7 +11,9 @@ use std::sync::{Arc, RwLock};
 use std::time::{Instant, SystemTime};
 
 use crate::problem::Problems;
+use crate::snapshot::State;
 use crate::{Config, Engine};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// The engine and config in force, and where they are reloaded from.
 #[derive(Debug)]
@@ -151,25 +153,42 @@ fn load(
             _ => ControlFlow::Continue(()),
         }
     };
-    let config = Config::load(config_path, required);
-    let knowledge = crate::Knowledge::load_dir(knowledge_dir);
-    match (config, knowledge) {
-        (Ok(config), Ok(knowledge)) => {
-            let (engine, _) = Engine::build(
-                knowledge,
-                config.matching.clone(),
-                knowledge_dir,
-                &mut in_time,
-            )?;
-            Ok((engine, config))
+    let config = match Config::load(config_path, required) {
+        Ok(config) => config,
+        // Every problem at once: the knowledge's too, as if the config were fine.
+        Err(Problems(mut a)) => {
+            if let Err(Problems(b)) = crate::Knowledge::load_dir(knowledge_dir) {
+                a.extend(b);
+            }
+            return Err(Problems(a));
         }
-        (Err(Problems(mut a)), Err(Problems(b))) => {
-            a.extend(b);
-            Err(Problems(a))
-        }
-        (Err(p), _) | (_, Err(p)) => Err(p),
+    };
+    let (engine, started) = Engine::open(
+        knowledge_dir,
+        config.matching.clone(),
+        &|_, _, _, _| {},
+        &mut in_time,
+    )?;
+    let snapshot = &started.snapshot;
+    match &snapshot.state {
+        State::Used => tracing::info!("knowledge read from the start-up snapshot"),
+        State::Rebuilt(why) => tracing::info!("start-up snapshot rebuilt: {why}"),
+        State::Missing | State::Off => {}
     }
+    if let (Some(path), Some(why)) = (&snapshot.path, &snapshot.save_error) {
+        // Once per process: a read-only data folder would otherwise repeat it every reload.
+        if !SNAPSHOT_WARNED.swap(true, Ordering::Relaxed) {
+            tracing::warn!(
+                "cannot write the start-up snapshot {}: {why}; every start will parse the knowledge",
+                path.display()
+            );
+        }
+    }
+    Ok((engine, config))
 }
+
+/// Whether the snapshot could not be written was said already.
+static SNAPSHOT_WARNED: AtomicBool = AtomicBool::new(false);
 
 /// What the slash commands are made of: aspect ids, titles and the comparisons having them.
 fn command_set(engine: &Engine) -> Vec<(String, Vec<(String, String)>)> {

@@ -164,15 +164,52 @@ impl Paths {
     }
 }
 
-/// Loads the knowledge in `dir` for answering, telling the terminal (standard error) about
-/// a long first embedding.
+/// Loads the knowledge in `dir` for answering (from the start-up snapshot when it is
+/// current), telling the terminal (standard error) about a long parse or first embedding.
 fn load_engine(dir: &Path, config: &Config) -> anyhow::Result<Engine> {
-    let knowledge = Knowledge::load_dir(dir).map_err(|p| {
-        anyhow::anyhow!("{p}\n(run `qabot check` for every problem; fix them and try again)")
-    })?;
-    let (engine, _) = Engine::build(knowledge, config.matching.clone(), dir, &mut progress)
-        .map_err(|p| anyhow::anyhow!("{p}"))?;
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let parsing = |_: usize, files: usize, _: &Path, _: &str| {
+        parse_progress(
+            done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1,
+            files,
+        )
+    };
+    let (engine, started) = Engine::open(dir, config.matching.clone(), &parsing, &mut progress)
+        .map_err(|p| {
+            anyhow::anyhow!("{p}\n(run `qabot check` for every problem; fix them and try again)")
+        })?;
+    let snapshot = &started.snapshot;
+    if let (Some(path), Some(why)) = (&snapshot.path, &snapshot.save_error) {
+        eprintln!(
+            "warning: cannot write the start-up snapshot {}: {why} (the next start parses the knowledge again)",
+            path.display()
+        );
+    }
+    if std::env::var_os("QABOT_SNAPSHOT_REPORT").is_some() {
+        eprintln!("start-up snapshot: {:?}", snapshot.state);
+    }
     Ok(engine)
+}
+
+/// Files between two progress lines when standard error is not a terminal.
+const PARSE_STEP: usize = 1000;
+
+/// Reports parsing progress on standard error for a big pack (a first start of 100,000
+/// entries parses for seconds); a small one, or one read from the snapshot, says nothing.
+fn parse_progress(done: usize, files: usize) {
+    use std::io::IsTerminal;
+    if files < 100 {
+        return;
+    }
+    let mut err = std::io::stderr();
+    if err.is_terminal() {
+        let _ = write!(err, "\rparsing the knowledge: {done}/{files} files");
+        if done == files {
+            let _ = writeln!(err);
+        }
+    } else if done % PARSE_STEP == 0 || done == files {
+        let _ = writeln!(err, "parsing the knowledge: {done}/{files} files");
+    }
 }
 
 /// Reports embedding progress on standard error: a first run on a large pack takes a while,

@@ -202,7 +202,7 @@ impl Cache {
 
 /// A temporary name beside `path`, unique to this process and moment, so two processes
 /// saving at once never write the same temporary file.
-fn temp_name(path: &Path) -> PathBuf {
+pub(crate) fn temp_name(path: &Path) -> PathBuf {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.subsec_nanos());

@@ -17,6 +17,11 @@ use crate::problem::{Problem, Problems};
 pub use parse::{is_command_name, RESERVED_COMMANDS};
 pub use texts::Texts;
 
+/// Hears of each file as it is parsed, `(its number in path order, files, path, text)`, from
+/// any of the parsing threads, in any order: what a terminal's progress line counts, and
+/// what the start-up snapshot's key is made of (the very text parsed).
+pub type LoadProgress<'a> = dyn Fn(usize, usize, &Path, &str) + Sync + 'a;
+
 /// Knowledge files larger than this are refused rather than parsed.
 pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 
@@ -106,6 +111,16 @@ impl Knowledge {
     /// Loads every `*.toml` file under `dir` (recursively, in path order; hidden files and
     /// folders are skipped). Returns every problem found, or the knowledge if there is none.
     pub fn load_dir(dir: &Path) -> Result<Knowledge, Problems> {
+        Knowledge::load_dir_with(dir, &|_, _, _, _| {})
+    }
+
+    /// [`Knowledge::load_dir`], telling `progress` of each file parsed: a pack of thousands
+    /// of files takes seconds to parse, and a terminal should show it.
+    /// Files are read and parsed on every core, each on its own; what spans files (unique
+    /// ids, synonyms) is checked afterwards in path order, so the knowledge and the problems
+    /// are those of reading the files one by one.
+    pub fn load_dir_with(dir: &Path, progress: &LoadProgress) -> Result<Knowledge, Problems> {
+        use rayon::prelude::*;
         let files = toml_files(dir).map_err(|p| Problems(vec![p]))?;
         if files.is_empty() {
             return Err(Problems(vec![Problem::file(
@@ -113,19 +128,26 @@ impl Knowledge {
                 "no .toml knowledge files here; see knowledge/README.md for the format",
             )]));
         }
-        // Each file is read as the parser gets to it: at 100,000 entries holding every file's
+        // Each worker reads a file as it gets to it: at 100,000 entries holding every file's
         // text at once would add their whole size (150 MB) to the peak memory.
+        let parsed: Vec<Result<parse::FileParse, Problem>> = files
+            .par_iter()
+            .enumerate()
+            .map(|(n, path)| {
+                let text = crate::problem::read_text(path, MAX_FILE_BYTES)?;
+                let file = parse::parse_file(path, &text);
+                progress(n, files.len(), path, &text);
+                Ok(file)
+            })
+            .collect();
         let mut problems = Vec::new();
-        let sources = files.into_iter().filter_map(|path| {
-            match crate::problem::read_text(&path, MAX_FILE_BYTES) {
-                Ok(text) => Some((path, text)),
-                Err(p) => {
-                    problems.push(p);
-                    None
-                }
+        let built = parse::merge(parsed.into_iter().filter_map(|file| match file {
+            Ok(file) => Some(file),
+            Err(p) => {
+                problems.push(p);
+                None
             }
-        });
-        let built = parse::build(sources);
+        }));
         match built {
             Ok(k) if problems.is_empty() => Ok(k),
             Ok(_) => Err(Problems(problems)),
@@ -166,7 +188,7 @@ impl Knowledge {
 }
 
 /// The `.toml` files under `dir`, sorted, skipping hidden names (editor swap files, `.git`).
-fn toml_files(dir: &Path) -> Result<Vec<PathBuf>, Problem> {
+pub(crate) fn toml_files(dir: &Path) -> Result<Vec<PathBuf>, Problem> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(folder) = stack.pop() {

@@ -349,109 +349,176 @@ where
     P: AsRef<Path>,
     T: AsRef<str>,
 {
+    merge(
+        sources
+            .into_iter()
+            .map(|(path, source)| parse_file(path.as_ref(), source.as_ref())),
+    )
+}
+
+/// One file read and checked on its own, with what needs the other files (unique ids and
+/// synonyms, other topics named once) left for [`merge`]: files can be parsed in parallel
+/// and still give the knowledge, and the problems in the order, of reading them one by one.
+pub(super) struct FileParse {
+    steps: Vec<Step>,
+}
+
+/// What a file says, in the order it says it, for [`merge`] to replay.
+// Most steps are entries: boxing them would add an allocation per entry to save nothing.
+#[allow(clippy::large_enum_variant)]
+enum Step {
+    /// A problem found within the file.
+    Problem(Problem),
+    /// A well-formed synonym; `at` locates it for an "already defined" problem.
+    Synonym {
+        key: String,
+        value: String,
+        at: Problem,
+    },
+    /// A well-formed other topic, folded, and where it is.
+    OtherTopic {
+        folded: String,
+        path: PathBuf,
+        line: usize,
+    },
+    /// An entry; `at` locates its id for an "already used" problem.
+    Entry { entry: Entry, at: Problem },
+}
+
+/// Parses and checks one file, apart from what spans files.
+pub(super) fn parse_file(path: &Path, source: &str) -> FileParse {
+    let mut checker = Checker {
+        path,
+        shared_path: Arc::from(path),
+        lines: Lines::new(source),
+        problems: Vec::new(),
+    };
+    let mut read_problems = Vec::new();
+    let raw = read_file(path, source, &checker.lines, &mut read_problems);
+    let mut steps: Vec<Step> = read_problems.into_iter().map(Step::Problem).collect();
+    let drain = |checker: &mut Checker, steps: &mut Vec<Step>| {
+        steps.extend(checker.problems.drain(..).map(Step::Problem));
+    };
+    for (from, to) in &raw.synonyms {
+        let key = from.get_ref().trim().to_lowercase();
+        let value = checker.text("synonym", to);
+        if !(1..=2).contains(&crate::text::words(&key).count()) {
+            checker.report(
+                from,
+                format!(
+                    "synonym {:?} must be one or two words (what people type)",
+                    from.get_ref()
+                ),
+            );
+        } else if matches!(
+            crate::text::words(&key).collect::<Vec<_>>().as_slice(),
+            [first, _] if crate::text::is_stopword(first)
+        ) {
+            checker.report(
+                from,
+                format!(
+                    "two-word synonym {:?} starts with a word qabot ignores; start it with the word that matters",
+                    from.get_ref()
+                ),
+            );
+        } else {
+            drain(&mut checker, &mut steps);
+            let at = checker.lines.problem(path, from.span().start, "");
+            steps.push(Step::Synonym { key, value, at });
+        }
+        drain(&mut checker, &mut steps);
+    }
+    for word in &raw.other_topics {
+        let folded = word.get_ref().trim().to_lowercase();
+        if crate::text::words(&folded).count() != 1 {
+            checker.report(
+                word,
+                format!(
+                    "other topic {:?} must be one word (a name people type, like \"react\")",
+                    word.get_ref()
+                ),
+            );
+            drain(&mut checker, &mut steps);
+        } else {
+            let line = checker.line(word.span().start);
+            let path = path.to_path_buf();
+            steps.push(Step::OtherTopic { folded, path, line });
+        }
+    }
+    for raw_entry in &raw.entry {
+        let entry = checker.entry(raw_entry);
+        drain(&mut checker, &mut steps);
+        let at = checker
+            .lines
+            .problem(path, raw_entry.get_ref().id.span().start, "");
+        steps.push(Step::Entry { entry, at });
+    }
+    FileParse { steps }
+}
+
+/// Puts parsed files together in order, with the checks that span files: ids and synonyms
+/// defined once, other topics listed once and never a comparison's subject.
+pub(super) fn merge(files: impl IntoIterator<Item = FileParse>) -> Result<Knowledge, Problems> {
     let mut problems = Vec::new();
     let mut knowledge = Knowledge::default();
     let mut ids: HashMap<String, Seen> = HashMap::new();
     let mut synonym_seen: HashMap<String, Seen> = HashMap::new();
     let mut other_topic_spans: Vec<(String, PathBuf, usize)> = Vec::new();
-    for (path, source) in sources {
-        let (path, source) = (path.as_ref(), source.as_ref());
-        let mut checker = Checker {
-            path,
-            shared_path: Arc::from(path),
-            lines: Lines::new(source),
-            problems: Vec::new(),
-        };
-        let raw = read_file(path, source, &checker.lines, &mut problems);
-        for (from, to) in &raw.synonyms {
-            let key = from.get_ref().trim().to_lowercase();
-            let value = checker.text("synonym", to);
-            if !(1..=2).contains(&crate::text::words(&key).count()) {
-                checker.report(
-                    from,
-                    format!(
-                        "synonym {:?} must be one or two words (what people type)",
-                        from.get_ref()
-                    ),
-                );
-                continue;
-            }
-            let words: Vec<String> = crate::text::words(&key).collect();
-            if words.len() == 2 && crate::text::is_stopword(&words[0]) {
-                checker.report(
-                    from,
-                    format!(
-                        "two-word synonym {:?} starts with a word qabot ignores; start it with the word that matters",
-                        from.get_ref()
-                    ),
-                );
-                continue;
-            }
-            let line = checker.line(from.span().start);
-            if let Some(first) = synonym_seen.get(&key) {
-                checker.report(
-                    from,
-                    format!(
-                        "synonym {key:?} is already defined at {}:{}; keep one",
-                        first.path.display(),
-                        first.line
-                    ),
-                );
-                continue;
-            }
-            synonym_seen.insert(
-                key.clone(),
-                Seen {
-                    path: path.to_path_buf(),
-                    line,
-                },
-            );
-            knowledge.synonyms.insert(key, value);
-        }
-        for word in &raw.other_topics {
-            let folded = word.get_ref().trim().to_lowercase();
-            if crate::text::words(&folded).count() != 1 {
-                checker.report(
-                    word,
-                    format!(
-                        "other topic {:?} must be one word (a name people type, like \"react\")",
-                        word.get_ref()
-                    ),
-                );
-            } else if !knowledge.other_topics.contains(&folded) {
-                other_topic_spans.push((
-                    folded.clone(),
-                    path.to_path_buf(),
-                    checker.line(word.span().start),
-                ));
-                knowledge.other_topics.push(folded);
+    for file in files {
+        for step in file.steps {
+            match step {
+                Step::Problem(p) => problems.push(p),
+                Step::Synonym { key, value, at } => {
+                    if let Some(first) = synonym_seen.get(&key) {
+                        problems.push(Problem {
+                            message: format!(
+                                "synonym {key:?} is already defined at {}:{}; keep one",
+                                first.path.display(),
+                                first.line
+                            ),
+                            ..at
+                        });
+                        continue;
+                    }
+                    synonym_seen.insert(
+                        key.clone(),
+                        Seen {
+                            path: at.path,
+                            line: at.line,
+                        },
+                    );
+                    knowledge.synonyms.insert(key, value);
+                }
+                Step::OtherTopic { folded, path, line } => {
+                    if !knowledge.other_topics.contains(&folded) {
+                        other_topic_spans.push((folded.clone(), path, line));
+                        knowledge.other_topics.push(folded);
+                    }
+                }
+                Step::Entry { entry, at } => {
+                    if let Some(first) = ids.get(&entry.id) {
+                        problems.push(Problem {
+                            message: format!(
+                                "entry id {:?} is already used at {}:{}; ids must be unique across all files",
+                                entry.id,
+                                first.path.display(),
+                                first.line
+                            ),
+                            ..at
+                        });
+                    } else {
+                        ids.insert(
+                            entry.id.clone(),
+                            Seen {
+                                path: at.path,
+                                line: entry.origin.line,
+                            },
+                        );
+                    }
+                    knowledge.entries.push(entry);
+                }
             }
         }
-        for raw_entry in &raw.entry {
-            let entry = checker.entry(raw_entry);
-            let id_span = &raw_entry.get_ref().id;
-            if let Some(first) = ids.get(&entry.id) {
-                checker.report(
-                    id_span,
-                    format!(
-                        "entry id {:?} is already used at {}:{}; ids must be unique across all files",
-                        entry.id,
-                        first.path.display(),
-                        first.line
-                    ),
-                );
-            } else {
-                ids.insert(
-                    entry.id.clone(),
-                    Seen {
-                        path: path.to_path_buf(),
-                        line: entry.origin.line,
-                    },
-                );
-            }
-            knowledge.entries.push(entry);
-        }
-        problems.extend(checker.problems);
     }
     check_shared_aspects(&knowledge, &mut problems);
     check_other_topics(&knowledge, &other_topic_spans, &mut problems);

@@ -45,6 +45,29 @@ impl Texts {
         }
     }
 
+    /// The buffer and where each text ends in it: the snapshot's form.
+    pub(crate) fn parts(&self) -> (&str, &[u32]) {
+        (&self.text, &self.ends)
+    }
+
+    /// The list whose [`Texts::parts`] these are, if they make one: ends in order, within
+    /// the text and on character boundaries (a snapshot is outside input: [`Texts::get`]
+    /// must never slice out of bounds).
+    pub(crate) fn from_parts(text: String, ends: Vec<u32>) -> Option<Texts> {
+        let mut start = 0;
+        for &end in &ends {
+            let end = end as usize;
+            if end < start || !text.is_char_boundary(end) {
+                return None;
+            }
+            start = end;
+        }
+        Some(Texts {
+            text: text.into_boxed_str(),
+            ends: ends.into_boxed_slice(),
+        })
+    }
+
     /// The texts joined with `separator`.
     pub fn join(&self, separator: &str) -> String {
         self.iter().collect::<Vec<_>>().join(separator)
