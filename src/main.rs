@@ -207,7 +207,7 @@ fn parse_progress(done: usize, files: usize) {
         if done == files {
             let _ = writeln!(err);
         }
-    } else if done % PARSE_STEP == 0 || done == files {
+    } else if done.is_multiple_of(PARSE_STEP) || done == files {
         let _ = writeln!(err, "parsing the knowledge: {done}/{files} files");
     }
 }
