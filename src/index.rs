@@ -232,24 +232,30 @@ fn deletion_keys(word: &str) -> impl Iterator<Item = u64> + '_ {
     }))
 }
 
+/// The analyzer for questions about `knowledge` and for its phrasings: its synonyms, and its
+/// one-word keywords and subjects kept even where they are usually filler. `qabot check`
+/// reads phrasings through the same one, so what it calls searchable is what matching sees.
+pub fn analyzer(knowledge: &Knowledge) -> Analyzer {
+    // Aspect keywords are left out: one made of words usually ignored ("when") is a cue
+    // for its aspect (see the matcher), not a term that would pull in every question.
+    let named = knowledge
+        .entries
+        .iter()
+        .flat_map(|e| e.keywords.iter().chain(e.subjects.iter()));
+    Analyzer::new(
+        knowledge
+            .synonyms
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str())),
+    )
+    .keeping(named)
+}
+
 impl Index {
     /// Indexes every entry of `knowledge`.
     pub fn build(knowledge: &Knowledge) -> Index {
-        // Aspect keywords are left out: one made of words usually ignored ("when") is a cue
-        // for its aspect (see the matcher), not a term that would pull in every question.
-        let named = knowledge
-            .entries
-            .iter()
-            .flat_map(|e| e.keywords.iter().chain(e.subjects.iter()));
-        let analyzer = Analyzer::new(
-            knowledge
-                .synonyms
-                .iter()
-                .map(|(k, v)| (k.as_str(), v.as_str())),
-        )
-        .keeping(named);
         let mut index = Index {
-            analyzer,
+            analyzer: analyzer(knowledge),
             ids: HashMap::new(),
             words: Vec::new(),
             idf: Vec::new(),

@@ -236,7 +236,7 @@ pub const ASPECT_LINE: usize = 120;
 fn whole_comparison(e: &Entry) -> Vec<Embed> {
     let mut description = e.answer.clone();
     if !e.aspects.is_empty() {
-        description.push_str("\n");
+        description.push('\n');
     }
     for a in e.aspects.iter() {
         let gist = a
@@ -500,7 +500,9 @@ mod tests {
         assert!(list.iter().all(|l| chars(l) <= ASPECT_LINE + 4), "{text}");
         assert!(list[0].starts_with("- **Aspect number 0**: A is very long"));
         assert!(text.starts_with("**A vs B**\n\nTwo ways to do it.\n\n- **Aspect number 0**"));
-        assert!(text.contains("\n\n**Verdict**\nPick A.\n\nMore on one aspect: /aspect-0 /aspect-1"));
+        assert!(
+            text.contains("\n\n**Verdict**\nPick A.\n\nMore on one aspect: /aspect-0 /aspect-1")
+        );
         assert!(chars(&text) < 2_000, "{} characters:\n{text}", chars(&text));
         // The texts themselves stay one aspect away.
         let one = answer(&k, 0, Some(3)).text();
