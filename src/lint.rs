@@ -355,7 +355,7 @@ fn verdict_heading(line: &str) -> bool {
 }
 
 /// A line offering the comparison's aspects: qabot's own offer words, or two or more of its
-/// aspect ids written as commands (`/id`) or code (`` `id` ``).
+/// aspect ids written as commands (`/id`) or code (`` `id` ``, or with spaces for hyphens).
 fn offers_aspects(entry: &Entry, line: &str) -> bool {
     let folded: Vec<String> = crate::text::words(line).collect();
     let folded = folded.join(" ");
@@ -370,7 +370,12 @@ fn offers_aspects(entry: &Entry, line: &str) -> bool {
     let named = entry
         .aspects
         .iter()
-        .filter(|a| line.contains(&format!("/{}", a.id)) || line.contains(&format!("`{}`", a.id)))
+        .filter(|a| {
+            let spaced = a.id.replace('-', " ");
+            line.contains(&format!("/{}", a.id))
+                || line.contains(&format!("`{}`", a.id))
+                || line.contains(&format!("`{spaced}`"))
+        })
         .count();
     said || (entry.aspects.len() >= 2 && named >= 2)
 }
@@ -487,6 +492,7 @@ mod tests {
             (RepeatsFraming, comparison("A server or a file.\n\nVerdict: it depends.", "x", "Fast."), true),
             (RepeatsFraming, comparison("A server or a file.\nAsk about `speed` or `cost` for details.", "x", "Fast."), true),
             (RepeatsFraming, comparison("A server or a file.", "x", "Fast.\n\nMore on one aspect: /cost"), true),
+            (RepeatsFraming, comparison("A server or a file. See `speed` and `cost`.", "x", "Fast."), true),
             (RepeatsFraming, comparison("A server or a file.\n- **Speed**: both fast\n- **Cost**: both free", "x", "Fast."), true),
             (RepeatsFraming, comparison("A server or a file, and the verdict is yours.\n- **Speed** matters less than you think.", "It depends: speed rarely decides.", "Fast."), false),
         ];
@@ -518,6 +524,44 @@ mod tests {
                 "alternate \"What is it?\" leaves no word to search for (qabot ignores \"what\", \"is\", \"it\"), so no question matches it by its words; say what it is about (a name, a command, the problem) or remove it",
             ]
         );
+    }
+
+    #[test]
+    fn the_documented_example_follows_the_documented_advice() {
+        let readme = include_str!("../knowledge/README.md");
+        let example = readme
+            .split("## A complete example file")
+            .nth(1)
+            .and_then(|rest| rest.split("```toml\n").nth(1))
+            .and_then(|block| block.split("\n```").next())
+            .expect("knowledge/README.md has its example file");
+        let got = advice(example);
+        assert!(got.is_empty(), "{got:#?}");
+    }
+
+    #[test]
+    fn the_docs_state_the_numbers_check_uses() {
+        let pack = include_str!("../knowledge/README.md");
+        let readme = include_str!("../README.md");
+        for (doc, says) in [
+            (
+                pack,
+                format!("Aim for {MIN_ALTERNATES}-15 varied phrasings"),
+            ),
+            (
+                pack,
+                format!("warns about an entry with fewer than {MIN_ALTERNATES}"),
+            ),
+            (
+                pack,
+                "roughly 400-1,200 characters; `qabot check` warns above 1,200".to_string(),
+            ),
+            (readme, format!("at least {MIN_ALTERNATES} alternates")),
+            (readme, "at most 1,200 characters".to_string()),
+        ] {
+            assert!(doc.contains(&says), "the docs no longer say {says:?}");
+        }
+        assert_eq!(MAX_ANSWER_CHARS, 1200, "update the docs' \"1,200\" with it");
     }
 
     #[test]

@@ -127,7 +127,8 @@ impl Checker<'_> {
                 id,
                 format!(
                     "{what} id {value:?} is not valid: use 1 to {MAX_COMMAND_NAME} lowercase \
-                     letters, digits and single hyphens, like \"learning-curve\""
+                     letters, digits and single hyphens, like \"learning-curve\" (see \
+                     \"Ids\" in knowledge/README.md)"
                 ),
             );
         }
