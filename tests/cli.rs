@@ -542,3 +542,65 @@ fn check_strict_fails_on_advice_and_passes_a_clean_pack() {
     assert_eq!(passed.status.code(), Some(0), "{}", stdout(&passed));
     assert_eq!(stdout(&passed).lines().count(), 1, "{}", stdout(&passed));
 }
+
+#[test]
+fn check_strict_counts_the_entries_meaning_will_confuse() {
+    let tmp = tempfile::tempdir().unwrap();
+    let knowledge = tmp.path().join("knowledge");
+    std::fs::create_dir(&knowledge).unwrap();
+    // Each entry's phrasings are about three unrelated things, each closer to the other
+    // entry's phrasing of the same thing than to its own.
+    std::fs::write(
+        knowledge.join("p.toml"),
+        r#"[[entry]]
+id = "reset-password"
+question = "How do I reset my password?"
+alternates = ["What time does the shop open tomorrow?", "Where can I buy a concert ticket?"]
+answer = "Use the link."
+
+[[entry]]
+id = "opening-hours"
+question = "I forgot my password, how do I get a new one?"
+alternates = ["When does the store open in the morning?", "How do I purchase tickets for the concert?"]
+answer = "Nine to five."
+"#,
+    )
+    .unwrap();
+    let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/all-MiniLM-L6-v2");
+    let config = tmp.path().join("meaning.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[matching]\nmodel = {:?}\ncache_dir = \"\"\n[misses]\npath = \"\"\npending_path = \"\"\n",
+            model.display().to_string()
+        ),
+    )
+    .unwrap();
+    let args = |strict: bool| {
+        let mut args = vec![
+            "check",
+            "-k",
+            knowledge.to_str().unwrap(),
+            "-c",
+            config.to_str().unwrap(),
+        ];
+        if strict {
+            args.push("--strict");
+        }
+        qabot(&args, None)
+    };
+    let lenient = args(false);
+    let text = stdout(&lenient);
+    assert_eq!(lenient.status.code(), Some(0), "{text}");
+    assert_eq!(
+        text.matches("ways of being asked are closer to entry")
+            .count(),
+        2,
+        "{text}"
+    );
+    let strict = args(true);
+    let text = stdout(&strict);
+    assert_eq!(strict.status.code(), Some(1), "{text}");
+    // Two entries with too few alternates, and the two confusions.
+    assert!(text.ends_with("error: 4 warnings and --strict, which makes warnings errors; fix them (or run without --strict)\n"), "{text}");
+}
