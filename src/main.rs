@@ -64,11 +64,13 @@ struct InitArgs {
 ///   file is the answer, kept as Discord markdown, code blocks intact. The id is the front
 ///   matter's `id`, else NAME. Front matter is YAML between `---` lines or TOML between
 ///   `+++` lines; `aliases`/`alternates` become alternates and `keywords`/`tags` keywords, as
-///   `key: [a, b]` or `key:` followed by `- item` lines. A file with no question is refused.
+///   `key: [a, b]` or `key:` followed by `- item` lines; other keys, nested ones included,
+///   are ignored. A file with no question is refused.
 ///
 /// - One `.md` file holding a whole FAQ: a heading per question, the text under it the
 ///   answer. Questions are the `#` headings if they repeat, else the `##` ones (a `# Title`
-///   and text above the first question are left out, and reported).
+///   and text above the first question are left out, and reported). A line underlined with
+///   `===` counts as a `#` heading, one underlined with `---` as a `##` heading.
 ///
 /// - A `.csv` (comma) or `.tsv` (tab) table whose first row names the columns: `question`
 ///   and `answer`, optionally `id`, `alternates` and `keywords` (lists separated by `;` or
