@@ -244,12 +244,31 @@ fn deletion_keys(word: &str) -> impl Iterator<Item = u64> + '_ {
     }))
 }
 
+/// The analyzer for questions about `knowledge` and for its phrasings: its synonyms, and its
+/// one-word keywords and subjects kept even where they are usually filler. `qabot check`
+/// reads phrasings through the same one, so what it calls searchable is what matching sees.
+/// Cheap, so a snapshot rebuilds it rather than storing it.
+pub fn analyzer(knowledge: &Knowledge) -> Analyzer {
+    // Aspect keywords are left out: one made of words usually ignored ("when") is a cue
+    // for its aspect (see the matcher), not a term that would pull in every question.
+    let named = knowledge
+        .entries
+        .iter()
+        .flat_map(|e| e.keywords.iter().chain(e.subjects.iter()));
+    Analyzer::new(
+        knowledge
+            .synonyms
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str())),
+    )
+    .keeping(named)
+}
+
 impl Index {
     /// Indexes every entry of `knowledge`.
     pub fn build(knowledge: &Knowledge) -> Index {
-        let analyzer = Index::analyzer_for(knowledge);
         let mut index = Index {
-            analyzer,
+            analyzer: analyzer(knowledge),
             ids: HashMap::new(),
             words: Vec::new(),
             idf: Vec::new(),
@@ -409,24 +428,6 @@ impl Index {
         exact.shrink_to_fit();
         index.exact = exact;
         index
-    }
-
-    /// The analyzer for `knowledge`: its synonyms, and its keywords and subjects kept even
-    /// when they are stopwords. Cheap, so a snapshot rebuilds it rather than storing it.
-    pub(crate) fn analyzer_for(knowledge: &Knowledge) -> Analyzer {
-        // Aspect keywords are left out: one made of words usually ignored ("when") is a cue
-        // for its aspect (see the matcher), not a term that would pull in every question.
-        let named = knowledge
-            .entries
-            .iter()
-            .flat_map(|e| e.keywords.iter().chain(e.subjects.iter()));
-        Analyzer::new(
-            knowledge
-                .synonyms
-                .iter()
-                .map(|(k, v)| (k.as_str(), v.as_str())),
-        )
-        .keeping(named)
     }
 
     /// The entry whose question or an alternate `question` is, word for word (case and

@@ -72,6 +72,7 @@ alternates = [
   "Can I bring my partner along?",
   "Is it ok to bring someone who has never played?",
   "Do guests have to pay?",
+  "Can a friend try a game night before joining?",
 ]
 keywords = ["guest", "friend", "bring", "plus one", "kids"]
 answer = '''Yes! Guests are welcome and their **first two visits are free**.
@@ -87,6 +88,7 @@ alternates = [
   "What are the dues?",
   "Do I have to pay to join?",
   "How do I become a member?",
+  "Are there student prices?",
 ]
 keywords = ["membership", "fee", "price", "pay", "member", "join"]
 answer = '''Membership is **€20 a year** (€10 for students), paid in cash at any game night or by bank transfer (details pinned in **#membership**).
@@ -100,6 +102,8 @@ alternates = [
   "How does the game library work?",
   "Which games does the club own?",
   "How long can I keep a borrowed game?",
+  "Does the club lend board games?",
+  "I want to try a game at home before buying it",
 ]
 keywords = ["borrow", "library", "lend", "take home", "return"]
 answer = '''Members can borrow **one game at a time for two weeks**:
@@ -112,7 +116,8 @@ The full list is in the pinned spreadsheet in **#library**.'''
 # A comparison: `subjects` are what is compared, each [[entry.aspect]] one point of
 # comparison with a text per subject. Asked "which is easier to learn, Catan or
 # Carcassonne?", qabot answers with just the `rules` aspect; each aspect id is also a slash
-# command (/rules). `answer` is the introduction shown with the whole comparison.
+# command (/rules). `answer` is the introduction shown with the whole comparison; qabot
+# adds the title, a line per aspect, the Verdict heading and the aspects' commands itself.
 [[entry]]
 id = "catan-vs-carcassonne"
 question = "Should we teach Catan or Carcassonne at a first game night?"
@@ -121,12 +126,13 @@ alternates = [
   "Which is better for beginners, Catan or Carcassonne?",
   "How does Carcassonne compare to Catan?",
   "What game should we teach new players?",
+  "Catan vs Carcassonne for two people",
+  "Is Carcassonne quicker than Catan?",
 ]
 keywords = ["first game", "new players", "teach", "gateway game"]
 subjects = ["Catan", "Carcassonne"]
-answer = '''**Catan vs Carcassonne**: both are classic gateway games the club owns several copies of.
-Ask about `player count` or `rules` for details.'''
-verdict = '''**Verdict:** Carcassonne for a quick, calm first game with two players; Catan when you have three or four and an evening to spare.'''
+answer = '''Both are classic gateway games the club owns several copies of.'''
+verdict = '''Carcassonne for a quick, calm first game with two players; Catan when you have three or four and an evening to spare.'''
 
 [[entry.aspect]]
 id = "player-count"
@@ -390,6 +396,14 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(k.entries.len(), 5);
         assert!(k.entries.iter().any(|e| e.aspects.len() == 2));
+        let advice: Vec<String> = crate::lint::lint(&k)
+            .iter()
+            .map(|w| w.to_string())
+            .collect();
+        assert!(
+            advice.is_empty(),
+            "the example follows its own advice: {advice:#?}"
+        );
         let engine = Engine::new(k, Config::default().matching);
         let cases = [
             (EXAMPLE_QUESTION, "meeting-times", None),

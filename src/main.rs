@@ -27,12 +27,7 @@ enum Command {
     Init(InitArgs),
     Import(ImportArgs),
     Ask(AskArgs),
-    /// Validate the knowledge folder and the configuration.
-    ///
-    /// Prints each problem as `path:line:column: message` and exits 1 if there is any; prints
-    /// a one-line summary and exits 0 otherwise, followed by advice (too few alternates, answers
-    /// too long) as `warning: path:line: message`. Run it after every edit of the knowledge.
-    Check(Paths),
+    Check(CheckArgs),
     Eval(EvalArgs),
     Misses(MissesArgs),
     /// Start the Discord bot (until Ctrl-C or SIGTERM).
@@ -69,11 +64,13 @@ struct InitArgs {
 ///   file is the answer, kept as Discord markdown, code blocks intact. The id is the front
 ///   matter's `id`, else NAME. Front matter is YAML between `---` lines or TOML between
 ///   `+++` lines; `aliases`/`alternates` become alternates and `keywords`/`tags` keywords, as
-///   `key: [a, b]` or `key:` followed by `- item` lines. A file with no question is refused.
+///   `key: [a, b]` or `key:` followed by `- item` lines; other keys, nested ones included,
+///   are ignored. A file with no question is refused.
 ///
 /// - One `.md` file holding a whole FAQ: a heading per question, the text under it the
 ///   answer. Questions are the `#` headings if they repeat, else the `##` ones (a `# Title`
-///   and text above the first question are left out, and reported).
+///   and text above the first question are left out, and reported). A line underlined with
+///   `===` counts as a `#` heading, one underlined with `---` as a `##` heading.
 ///
 /// - A `.csv` (comma) or `.tsv` (tab) table whose first row names the columns: `question`
 ///   and `answer`, optionally `id`, `alternates` and `keywords` (lists separated by `;` or
@@ -129,6 +126,24 @@ fn shard_range(text: &str) -> Result<[u32; 2], String> {
         Some((first, last)) => Ok([number(first)?, number(last)?]),
         None => number(text).map(|n| [n, n]),
     }
+}
+
+/// Validate the knowledge folder and the configuration.
+///
+/// Prints each problem as `path:line:column: message` and exits 1 if there is any. Otherwise
+/// prints a one-line summary, then advice as `warning: path:line: entry "id": message`, each
+/// saying how to fix it: too few alternates, an answer too long, a question or alternate with
+/// no word qabot searches for, a keyword that is another entry's core term (its question,
+/// subjects or id), an answer repeating what qabot adds around it (the title line, the
+/// Verdict heading, the offer of aspects), and entries the meaning model will confuse. Exits 0
+/// with warnings, unless --strict. Run it after every edit of the knowledge.
+#[derive(Args)]
+struct CheckArgs {
+    /// Treat warnings as errors: exit 1 if there is any (for CI).
+    #[arg(long)]
+    strict: bool,
+    #[command(flatten)]
+    paths: Paths,
 }
 
 /// Where the knowledge and configuration are.
@@ -294,7 +309,7 @@ fn main() -> ExitCode {
         Command::Init(args) => init(&args),
         Command::Import(args) => import(&args),
         Command::Ask(args) => ask(args),
-        Command::Check(paths) => check(&paths),
+        Command::Check(args) => check(&args),
         Command::Eval(args) => eval(args),
         Command::Misses(args) => misses(args),
         Command::Run(args) => run(&args),
@@ -390,11 +405,9 @@ fn ask(args: AskArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Validate the knowledge folder and the configuration.
-///
-/// Prints each problem as `path:line:column: message` and exits 1 if there is any, 0 (with
-/// a one-line summary) otherwise.
-fn check(paths: &Paths) -> anyhow::Result<ExitCode> {
+/// Validates the knowledge folder and the configuration, then gives advice on a valid pack.
+fn check(args: &CheckArgs) -> anyhow::Result<ExitCode> {
+    let paths = &args.paths;
     let mut problems = Vec::new();
     if let Err(p) = paths.config() {
         problems.push(p.to_string());
@@ -417,20 +430,30 @@ fn check(paths: &Paths) -> anyhow::Result<ExitCode> {
                     k.other_topics.len(),
                     paths.knowledge.display()
                 );
-                for warning in qabot::lint::lint(&k) {
+                let advice = qabot::lint::lint(&k);
+                for warning in &advice {
                     println!("{warning}");
                 }
+                let mut warnings = advice.len();
                 let config = paths.config()?;
-                if !config.matching.semantic {
-                    return Ok(ExitCode::SUCCESS);
-                }
-                match Engine::build(k, config.matching.clone(), &paths.knowledge, &mut progress) {
-                    Ok((engine, _)) => {
-                        check_meaning(&engine);
-                        return Ok(ExitCode::SUCCESS);
+                if config.matching.semantic {
+                    match Engine::build(k, config.matching.clone(), &paths.knowledge, &mut progress)
+                    {
+                        Ok((engine, _)) => warnings += check_meaning(&engine),
+                        Err(p) => {
+                            println!("{p}");
+                            return Ok(ExitCode::from(1));
+                        }
                     }
-                    Err(p) => problems.push(p.to_string()),
                 }
+                if args.strict && warnings > 0 {
+                    println!(
+                        "error: {warnings} warning{} and --strict, which makes warnings errors; fix them (or run without --strict)",
+                        if warnings == 1 { "" } else { "s" }
+                    );
+                    return Ok(ExitCode::from(1));
+                }
+                return Ok(ExitCode::SUCCESS);
             }
         }
         Err(p) => problems.push(p.to_string()),
@@ -442,10 +465,10 @@ fn check(paths: &Paths) -> anyhow::Result<ExitCode> {
 }
 
 /// What semantic matching makes of the pack: its calibration, and the entries it will
-/// confuse (warnings: the pack still loads).
-fn check_meaning(engine: &Engine) {
+/// confuse (warnings: the pack still loads). Returns how many warnings it printed.
+fn check_meaning(engine: &Engine) -> usize {
     let Some(semantic) = engine.semantic() else {
-        return;
+        return 0;
     };
     let c = semantic.calibration();
     println!(
@@ -453,7 +476,8 @@ fn check_meaning(engine: &Engine) {
         c.noise, c.own, c.samples
     );
     let entries = &engine.knowledge().entries;
-    for confusion in semantic.confusable() {
+    let confusions = semantic.confusable();
+    for confusion in &confusions {
         let (entry, with) = (&entries[confusion.entry], &entries[confusion.with]);
         println!(
             "warning: {}:{}: entry {:?}: {} of its {} ways of being asked are closer to entry {:?} ({}:{}) than to each other; make its alternates say what sets it apart, or merge the two",
@@ -467,6 +491,7 @@ fn check_meaning(engine: &Engine) {
             with.origin.line
         );
     }
+    confusions.len()
 }
 
 fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {

@@ -219,40 +219,55 @@ fn answer_embeds(knowledge: &Knowledge, entry: usize, aspect: Option<usize>) -> 
                 &format!("{} — {}", e.title(), a.title),
                 a.summary.as_deref().unwrap_or(""),
                 fields,
-                Some(format!(
-                    "/{} · ask about another aspect with its own command",
-                    a.id
-                )),
+                Some(format!("/{} · {ANOTHER_ASPECT}", a.id)),
             )
         }
-        None if e.is_comparison() => {
-            let mut fields: Vec<Field> = e
-                .aspects
-                .iter()
-                .map(|a| Field {
-                    name: shorten(&a.title, limits::FIELD_NAME),
-                    value: shorten(
-                        &a.summary
-                            .clone()
-                            .unwrap_or_else(|| first_sentence(&a.texts[0])),
-                        limits::FIELD_VALUE,
-                    ),
-                })
-                .collect();
-            if let Some(verdict) = &e.verdict {
-                fields.extend(fields_for("Verdict", verdict));
-            }
-            let commands: Vec<String> = e.aspects.iter().map(|a| format!("/{}", a.id)).collect();
-            embeds(
-                &e.title(),
-                &e.answer,
-                fields,
-                Some(format!("More on one aspect: {}", commands.join(" "))),
-            )
-        }
+        None if e.is_comparison() => whole_comparison(e),
         None => embeds(&e.question, &e.answer, Vec::new(), None),
     }
 }
+
+/// How long one line of a whole comparison's aspect list may be, title included: the list
+/// says what each aspect is about, and the aspect's own reply gives its texts.
+pub const ASPECT_LINE: usize = 120;
+
+/// A whole comparison, short enough to read in a chat: the intro, one line per aspect (its
+/// title and its summary, or its first sentence), the verdict, and the aspects' commands.
+fn whole_comparison(e: &Entry) -> Vec<Embed> {
+    let mut description = e.answer.clone();
+    if !e.aspects.is_empty() {
+        description.push('\n');
+    }
+    for a in e.aspects.iter() {
+        let gist = a
+            .summary
+            .clone()
+            .unwrap_or_else(|| first_sentence(a.texts.get(0).unwrap_or("")));
+        // The title is at most 100 characters (it is a command's description); the gist
+        // gets what the line has left, and never less than a few words.
+        let room = ASPECT_LINE.saturating_sub(chars(&a.title) + 2).max(30);
+        description.push_str(&format!("\n- **{}**: {}", a.title, shorten(&gist, room)));
+    }
+    let fields = e
+        .verdict
+        .as_deref()
+        .map(|verdict| fields_for(VERDICT, verdict))
+        .unwrap_or_default();
+    let footer = (!e.aspects.is_empty()).then(|| {
+        let commands: Vec<String> = e.aspects.iter().map(|a| format!("/{}", a.id)).collect();
+        format!("{MORE_ON_ONE_ASPECT} {}", commands.join(" "))
+    });
+    embeds(&e.title(), &description, fields, footer)
+}
+
+/// The name of the field holding a comparison's verdict.
+pub const VERDICT: &str = "Verdict";
+
+/// How a whole comparison's footer starts, before the aspects' commands.
+pub const MORE_ON_ONE_ASPECT: &str = "More on one aspect:";
+
+/// How an aspect's footer ends, after its own command.
+pub const ANOTHER_ASPECT: &str = "ask about another aspect with its own command";
 
 /// A named text as fields, continuing in "(cont.)" fields when it is longer than one holds.
 fn fields_for(name: &str, text: &str) -> Vec<Field> {
@@ -341,11 +356,12 @@ fn pack(embeds: Vec<Embed>) -> Vec<Message> {
     messages
 }
 
-/// The first sentence of a text (for summaries), without markdown emphasis.
+/// The first sentence of a text's first line (for summaries), without markdown emphasis.
 fn first_sentence(text: &str) -> String {
     let plain = text.replace("**", "");
-    let end = plain.find(". ").map_or(plain.len(), |i| i + 1);
-    plain[..end].trim().to_string()
+    let line = plain.trim().lines().next().unwrap_or("");
+    let end = line.find(". ").map_or(line.len(), |i| i + 1);
+    line[..end].trim().to_string()
 }
 
 /// `text` cut to at most `max` characters at a word boundary, with "…" when cut.
@@ -458,6 +474,55 @@ mod tests {
         assert_eq!(shorten("short", 10), "short");
         assert_eq!(shorten("one two three four", 12), "one two…");
         assert!(chars(&shorten(&"é".repeat(300), 256)) <= 256);
+    }
+
+    /// A comparison of `aspects` aspects whose texts are long single sentences (no summary),
+    /// the shape that once made a whole-comparison reply of thousands of characters.
+    fn wide_comparison(aspects: usize) -> Knowledge {
+        let mut toml = String::from(
+            "[[entry]]\nid = \"a-vs-b\"\nquestion = \"A or B?\"\nsubjects = [\"A\", \"B\"]\nanswer = \"Two ways to do it.\"\nverdict = \"Pick A.\"\n",
+        );
+        for i in 0..aspects {
+            let long = format!("**A** is {} without a full stop", "very long ".repeat(40));
+            toml.push_str(&format!(
+                "[[entry.aspect]]\nid = \"aspect-{i}\"\ntitle = \"Aspect number {i}\"\ntext.A = \"{long}\"\ntext.B = \"Short. Second sentence.\"\n"
+            ));
+        }
+        Knowledge::from_sources(&[("k.toml".into(), toml)]).unwrap()
+    }
+
+    #[test]
+    fn a_whole_comparison_lists_its_aspects_in_a_line_each() {
+        let k = wide_comparison(12);
+        let text = answer(&k, 0, None).text();
+        let list: Vec<&str> = text.lines().filter(|l| l.starts_with("- **")).collect();
+        assert_eq!(list.len(), 12, "{text}");
+        assert!(list.iter().all(|l| chars(l) <= ASPECT_LINE + 4), "{text}");
+        assert!(list[0].starts_with("- **Aspect number 0**: A is very long"));
+        assert!(text.starts_with("**A vs B**\n\nTwo ways to do it.\n\n- **Aspect number 0**"));
+        assert!(
+            text.contains("\n\n**Verdict**\nPick A.\n\nMore on one aspect: /aspect-0 /aspect-1")
+        );
+        assert!(chars(&text) < 2_000, "{} characters:\n{text}", chars(&text));
+        // The texts themselves stay one aspect away.
+        let one = answer(&k, 0, Some(3)).text();
+        assert!(one.contains(&"very long ".repeat(40)), "{one}");
+        assert!(one.ends_with("/aspect-3 · ask about another aspect with its own command"));
+    }
+
+    #[test]
+    fn a_summary_or_the_first_sentence_stands_for_an_aspect() {
+        for (text, summary, gist) in [
+            ("One. Two.", None, "One."),
+            ("**Bold** first line\nsecond line", None, "Bold first line"),
+            ("One. Two.", Some("The summary"), "The summary"),
+        ] {
+            let summary = summary.map_or(String::new(), |s| format!("summary = \"{s}\"\n"));
+            let toml = format!("[[entry]]\nid = \"x\"\nquestion = \"q\"\nsubjects = [\"A\", \"B\"]\nanswer = \"i\"\n[[entry.aspect]]\nid = \"y\"\ntitle = \"T\"\n{summary}text.A = {text:?}\ntext.B = \"b\"\n");
+            let k = Knowledge::from_sources(&[("k.toml".into(), toml)]).unwrap();
+            let reply = answer(&k, 0, None).text();
+            assert!(reply.contains(&format!("\n- **T**: {gist}\n")), "{reply}");
+        }
     }
 
     #[test]

@@ -105,9 +105,12 @@ fn ask_explain_shows_the_parts() {
 
 #[test]
 fn check_is_clean_on_the_shipped_pack() {
-    let out = qabot(&["check"], None);
-    assert!(out.status.success(), "{}", stdout(&out));
-    assert!(stdout(&out).starts_with("ok: 19 entries"));
+    // Strict: the shipped pack follows its own advice, meaning's confusable entries included.
+    let out = qabot(&["check", "--strict"], None);
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}");
+    assert!(text.starts_with("ok: 19 entries"), "{text}");
+    assert!(!text.contains("warning:"), "{text}");
 }
 
 #[test]
@@ -454,4 +457,150 @@ fn init_makes_a_folder_that_answers_from_its_example() {
         "{}",
         stderr(&again)
     );
+}
+
+/// What `check` says of `tests/fixtures/advice`, one warning of each kind, in entry order.
+const ADVICE: [&str; 4] = [
+    "warning: tests/fixtures/advice/club.toml:3: entry \"meeting-times\": alternate \"Where is it?\" leaves no word to search for (qabot ignores \"where\", \"is\", \"it\")",
+    "warning: tests/fixtures/advice/club.toml:3: entry \"meeting-times\": keyword \"membership\" is what entry \"membership\" is about (its question \"How much does membership cost?\", tests/fixtures/advice/club.toml:18), so questions about it can be pulled to this entry; remove the keyword",
+    "warning: tests/fixtures/advice/club.toml:3: entry \"meeting-times\": the answer starts with \"**When does the club meet?**\", but qabot already shows \"When does the club meet?\" in bold above every answer; start with the answer itself",
+    "warning: tests/fixtures/advice/club.toml:32: entry \"catan-vs-carcassonne\": the verdict starts with \"Verdict\", but qabot already shows it under a **Verdict** heading; start with the verdict itself",
+];
+
+#[test]
+fn check_gives_advice_and_still_passes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = words_only_config(tmp.path());
+    let out = qabot(
+        &[
+            "check",
+            "-k",
+            "tests/fixtures/advice",
+            "-c",
+            config.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].starts_with("ok: 3 entries"), "{text}");
+    assert_eq!(lines.len(), 1 + ADVICE.len(), "{text}");
+    for (line, want) in lines[1..].iter().zip(ADVICE) {
+        assert!(line.starts_with(want), "got {line:?}, want {want:?}");
+    }
+}
+
+#[test]
+fn check_strict_fails_on_advice_and_passes_a_clean_pack() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = words_only_config(tmp.path());
+    let config = config.to_str().unwrap();
+    let strict = qabot(
+        &[
+            "check",
+            "--strict",
+            "-k",
+            "tests/fixtures/advice",
+            "-c",
+            config,
+        ],
+        None,
+    );
+    assert_eq!(strict.status.code(), Some(1), "{}", stdout(&strict));
+    let text = stdout(&strict);
+    assert!(
+        text.ends_with("error: 4 warnings and --strict, which makes warnings errors; fix them (or run without --strict)\n"),
+        "{text}"
+    );
+    // The same pack with each piece of advice taken.
+    let fixture = std::fs::read_to_string("tests/fixtures/advice/club.toml").unwrap();
+    let mut clean = fixture.clone();
+    for (advised, fixed) in [
+        ("\"Where is it?\"", "\"Where do you meet?\""),
+        ("\"membership\"]", "\"weekly\"]"),
+        ("'''**When does the club meet?**\n", "'''"),
+        ("'''**Verdict:** Carcassonne", "'''Carcassonne"),
+    ] {
+        assert!(clean.contains(advised), "{advised}");
+        clean = clean.replace(advised, fixed);
+    }
+    let knowledge = tmp.path().join("knowledge");
+    std::fs::create_dir(&knowledge).unwrap();
+    std::fs::write(knowledge.join("club.toml"), clean).unwrap();
+    let passed = qabot(
+        &[
+            "check",
+            "--strict",
+            "-k",
+            knowledge.to_str().unwrap(),
+            "-c",
+            config,
+        ],
+        None,
+    );
+    assert_eq!(passed.status.code(), Some(0), "{}", stdout(&passed));
+    assert_eq!(stdout(&passed).lines().count(), 1, "{}", stdout(&passed));
+}
+
+#[test]
+fn check_strict_counts_the_entries_meaning_will_confuse() {
+    let tmp = tempfile::tempdir().unwrap();
+    let knowledge = tmp.path().join("knowledge");
+    std::fs::create_dir(&knowledge).unwrap();
+    // Each entry's phrasings are about three unrelated things, each closer to the other
+    // entry's phrasing of the same thing than to its own.
+    std::fs::write(
+        knowledge.join("p.toml"),
+        r#"[[entry]]
+id = "reset-password"
+question = "How do I reset my password?"
+alternates = ["What time does the shop open tomorrow?", "Where can I buy a concert ticket?"]
+answer = "Use the link."
+
+[[entry]]
+id = "opening-hours"
+question = "I forgot my password, how do I get a new one?"
+alternates = ["When does the store open in the morning?", "How do I purchase tickets for the concert?"]
+answer = "Nine to five."
+"#,
+    )
+    .unwrap();
+    let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/all-MiniLM-L6-v2");
+    let config = tmp.path().join("meaning.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[matching]\nmodel = {:?}\ncache_dir = \"\"\n[misses]\npath = \"\"\npending_path = \"\"\n",
+            model.display().to_string()
+        ),
+    )
+    .unwrap();
+    let args = |strict: bool| {
+        let mut args = vec![
+            "check",
+            "-k",
+            knowledge.to_str().unwrap(),
+            "-c",
+            config.to_str().unwrap(),
+        ];
+        if strict {
+            args.push("--strict");
+        }
+        qabot(&args, None)
+    };
+    let lenient = args(false);
+    let text = stdout(&lenient);
+    assert_eq!(lenient.status.code(), Some(0), "{text}");
+    assert_eq!(
+        text.matches("ways of being asked are closer to entry")
+            .count(),
+        2,
+        "{text}"
+    );
+    let strict = args(true);
+    let text = stdout(&strict);
+    assert_eq!(strict.status.code(), Some(1), "{text}");
+    // Two entries with too few alternates, and the two confusions.
+    assert!(text.ends_with("error: 4 warnings and --strict, which makes warnings errors; fix them (or run without --strict)\n"), "{text}");
 }

@@ -380,3 +380,51 @@ fn a_phrasing_typed_word_for_word_names_its_entry() {
     assert!(d.best.as_ref().is_some_and(|c| c.exact));
     assert!(d.margin() > 0.0);
 }
+
+/// A comparison written from a page with no sub-sections: subjects, no aspects.
+const WHOLE_COMPARISON_PACK: &str = r#"
+[[entry]]
+id = "tabs-vs-spaces"
+question = "Should I indent with tabs or spaces?"
+alternates = ["Tabs or spaces?", "Is indenting with spaces better?"]
+subjects = ["Tabs", "Spaces"]
+answer = "Spaces render the same everywhere; tabs let each reader pick a width."
+verdict = "Follow your formatter's default."
+
+[[entry]]
+id = "tab-width"
+question = "How wide should a tab be?"
+keywords = ["width"]
+answer = "Four columns."
+
+[[entry]]
+id = "trailing-spaces"
+question = "How do I remove trailing spaces?"
+keywords = ["trailing", "whitespace"]
+answer = "Let your editor trim them on save."
+"#;
+
+#[test]
+fn a_comparison_without_aspects_is_answered_whole() {
+    use Status::*;
+    let engine = pack(WHOLE_COMPARISON_PACK);
+    let cases: &[(&str, Status, &str, &str)] = &[
+        ("tabs or spaces?", Answered, "tabs-vs-spaces", "-"),
+        (
+            "spaces or tabs, which is better for indenting?",
+            Answered,
+            "tabs-vs-spaces",
+            "-",
+        ),
+        // Naming one subject is no comparison: the entry about it answers.
+        ("how wide should a tab be", Answered, "tab-width", "-"),
+        ("remove trailing spaces", Answered, "trailing-spaces", "-"),
+    ];
+    check(&engine, cases);
+    let text = engine.ask("tabs or spaces?").reply.text();
+    assert_eq!(
+        text,
+        "**Tabs vs Spaces**\n\nSpaces render the same everywhere; tabs let each reader pick a width.\n\n**Verdict**\nFollow your formatter's default.",
+        "intro and verdict, no aspect list or offer"
+    );
+}

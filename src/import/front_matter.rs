@@ -369,6 +369,25 @@ mod tests {
     }
 
     #[test]
+    fn nested_keys_are_skipped_and_the_rest_kept() {
+        let file = "---\ntitle: How do I join?\nmeta:\n  author:\n    name: Sam\n    roles: [mod, admin]\n  notes: |\n    two\n    lines\nauthors:\n- name: Sam\n  email: sam@example.org\n- name: Kim\naliases:\n  - can I join\nseo: {description: \"x: y\", image: a.png}\nkeywords: [join, whitelist]\n---\nAsk in #welcome.\n";
+        let split = split(file).unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(split.fields["title"], text("How do I join?"));
+        assert_eq!(split.fields["aliases"], list(&["can I join"]));
+        assert_eq!(split.fields["keywords"], list(&["join", "whitelist"]));
+        assert_eq!(split.fields["meta"], Value::Other);
+        assert_eq!(split.fields["authors"], Value::Other);
+        assert_eq!(split.body, "Ask in #welcome.\n");
+        let draft = crate::import::markdown::entry(file, "join").unwrap();
+        assert_eq!(
+            (draft.question.as_str(), draft.answer.as_str()),
+            ("How do I join?", "Ask in #welcome.")
+        );
+        assert_eq!(draft.alternates, ["can I join"]);
+        assert_eq!(draft.keywords, ["join", "whitelist"]);
+    }
+
+    #[test]
     fn body_and_its_offset() {
         let s = split("---\ntitle: x\nid: y\n---\n# Heading\ntext\n").unwrap();
         assert_eq!(s.body, "# Heading\ntext\n");

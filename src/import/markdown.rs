@@ -2,22 +2,25 @@
 //! answer), and a file that is a whole FAQ (a heading per question, the text under it the
 //! answer).
 //!
-//! Headings are ATX headings (`# Title`, `## Title`) outside fenced code blocks, so a
-//! `# comment` in a shell snippet is never taken for a question. Answers are kept as written,
+//! Headings are ATX headings (`# Title`, `## Title`) and setext headings (a line underlined
+//! with `===` or `---`) outside fenced code blocks, so a `# comment` in a shell snippet is
+//! never taken for a question. Answers are kept as written,
 //! code blocks and all: Discord reads the same markdown.
 
 use super::front_matter::{self, Fields, Value};
 use super::{Draft, SourceError};
 
-/// An ATX heading: its level (1 for `#`), its text, and its 0-based line in the text.
+/// A heading: its level (1 for `#` or `===`), its text, and its 0-based lines in the text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Heading {
     /// 1 to 6.
     pub level: usize,
-    /// The text, without the `#` marks.
+    /// The text, without the `#` marks or the underline.
     pub text: String,
-    /// 0-based line index.
+    /// 0-based index of its first line.
     pub line: usize,
+    /// 0-based index of its last line: the underline of a setext heading, else `line`.
+    pub end: usize,
 }
 
 /// The heading on `line`, if it is one: up to three spaces, 1 to 6 `#`, then a blank or the
@@ -56,10 +59,41 @@ fn fence(line: &str) -> Option<(char, usize)> {
     (n >= 3 && !(c == '`' && rest[n..].contains('`'))).then_some((c, n))
 }
 
+/// The level a setext underline on `line` gives the paragraph above it: 1 for `===`, 2 for
+/// `---` (up to three spaces first, trailing blanks allowed).
+fn underline(line: &str) -> Option<usize> {
+    let indent = line.len() - line.trim_start_matches(' ').len();
+    let t = line.trim();
+    if indent > 3 || t.is_empty() {
+        return None;
+    }
+    if t.chars().all(|c| c == '=') {
+        Some(1)
+    } else if t.chars().all(|c| c == '-') {
+        Some(2)
+    } else {
+        None
+    }
+}
+
+/// True for a line that opens a list item or a block quote: what follows it, up to a blank
+/// line, belongs to that block, so a `---` under it is a rule, not an underline.
+fn opens_block(line: &str) -> bool {
+    let t = line.trim_start();
+    let numbered = t.trim_start_matches(|c: char| c.is_ascii_digit());
+    t.starts_with(['>', '|'])
+        || ["- ", "* ", "+ "].iter().any(|m| t.starts_with(m))
+        || (numbered.len() < t.len() && (numbered.starts_with(". ") || numbered.starts_with(") ")))
+}
+
 /// Every heading of `lines` outside fenced code blocks.
 pub fn headings(lines: &[&str]) -> Vec<Heading> {
     let mut out = Vec::new();
     let mut open: Option<(char, usize)> = None;
+    // Where the paragraph a setext underline would make a heading starts; `None` outside
+    // one (after a blank line, a heading, a fence, or inside a list item or quote).
+    let mut paragraph: Option<usize> = None;
+    let mut in_block = false;
     for (i, line) in lines.iter().enumerate() {
         if let Some((c, n)) = open {
             let t = line.trim();
@@ -68,14 +102,32 @@ pub fn headings(lines: &[&str]) -> Vec<Heading> {
             }
             continue;
         }
-        if let Some(f) = fence(line) {
+        if line.trim().is_empty() {
+            (paragraph, in_block) = (None, false);
+        } else if let Some(f) = fence(line) {
             open = Some(f);
+            paragraph = None;
         } else if let Some((level, text)) = heading(line) {
             out.push(Heading {
                 level,
                 text,
                 line: i,
+                end: i,
             });
+            paragraph = None;
+        } else if let (Some(start), Some(level)) = (paragraph, underline(line)) {
+            let text: Vec<&str> = lines[start..i].iter().map(|l| l.trim()).collect();
+            out.push(Heading {
+                level,
+                text: text.join(" "),
+                line: start,
+                end: i,
+            });
+            paragraph = None;
+        } else if in_block || opens_block(line) {
+            in_block = true;
+        } else if paragraph.is_none() && line.len() - line.trim_start_matches(' ').len() <= 3 {
+            paragraph = Some(i);
         }
     }
     out
@@ -102,11 +154,13 @@ pub fn question_level(headings: &[Heading], lines: &[&str]) -> Option<usize> {
     let (h1, h2) = (count(1), count(2));
     // `# Category` directly followed by `## Question`: the `##` are the questions.
     let categories = headings.iter().filter(|h| h.level == 1).all(|h| {
-        lines[h.line + 1..]
+        let next = lines[h.end + 1..]
             .iter()
-            .find(|l| !l.trim().is_empty())
-            .and_then(|l| heading(l))
-            .is_some_and(|(level, _)| level == 2)
+            .position(|l| !l.trim().is_empty())
+            .map(|at| h.end + 1 + at);
+        headings
+            .iter()
+            .any(|other| Some(other.line) == next && other.level == 2)
     });
     match (h1, h2) {
         (0, 0) => None,
@@ -150,14 +204,14 @@ pub fn faq(text: &str) -> Result<Faq, (usize, SourceError)> {
     for (i, h) in bounds.iter().enumerate() {
         let end = bounds.get(i + 1).map_or(lines.len(), |next| next.line);
         if h.level < level {
-            left_out(h.line + 1, end);
+            left_out(h.end + 1, end);
             continue;
         }
         let line = h.line + base;
         if h.text.is_empty() {
             return Err((line, SourceError::NoQuestion));
         }
-        let answer = text_of(&lines, h.line + 1, end);
+        let answer = text_of(&lines, h.end + 1, end);
         if answer.is_empty() {
             return Err((
                 line,
@@ -229,17 +283,17 @@ pub fn entry(text: &str, stem: &str) -> Result<Draft, (usize, SourceError)> {
             let repeated = headings
                 .iter()
                 .find(|h| Some(h.line) == first_line && h.text.eq_ignore_ascii_case(&q));
-            (q, repeated.map(|h| h.line))
+            (q, repeated)
         }
         None => match headings.iter().find(|h| h.level == 1 && !h.text.is_empty()) {
-            Some(h) => (h.text.clone(), Some(h.line)),
+            Some(h) => (h.text.clone(), Some(h)),
             None => return Err((1, SourceError::NoQuestion)),
         },
     };
     let answer = match heading_line {
-        Some(at) => {
-            let before = text_of(&lines, 0, at);
-            let after = text_of(&lines, at + 1, lines.len());
+        Some(h) => {
+            let before = text_of(&lines, 0, h.line);
+            let after = text_of(&lines, h.end + 1, lines.len());
             [before, after]
                 .into_iter()
                 .filter(|s| !s.is_empty())
@@ -248,7 +302,7 @@ pub fn entry(text: &str, stem: &str) -> Result<Draft, (usize, SourceError)> {
         }
         None => text_of(&lines, 0, lines.len()),
     };
-    let line = heading_line.map_or(1, |at| at + base);
+    let line = heading_line.map_or(1, |h| h.line + base);
     if answer.is_empty() {
         return Err((line, SourceError::NoAnswer { question }));
     }
@@ -279,6 +333,46 @@ mod tests {
             got,
             [(1, "One", 0), (2, "Two", 6), (3, "Three", 10), (1, "", 11)]
         );
+    }
+
+    /// A heading as (level, text, first line, last line).
+    type Found<'a> = (usize, &'a str, usize, usize);
+
+    #[test]
+    fn setext_headings_are_headings_and_rules_are_not() {
+        // (text, the headings found)
+        let cases: &[(&str, &[Found])] = &[
+            ("Title\n=====\n", &[(1, "Title", 0, 1)]),
+            ("Question?\n---\nAnswer.\n", &[(2, "Question?", 0, 1)]),
+            ("  Indented\n  ==\n", &[(1, "Indented", 0, 1)]),
+            // A paragraph of two lines is one heading.
+            ("Two\nlines\n---\n", &[(2, "Two lines", 0, 2)]),
+            // After a blank line, a list item or a quote, `---` is a rule.
+            ("Text\n\n---\n", &[]),
+            ("---\n", &[]),
+            ("- item\n---\n", &[]),
+            ("- item\nlazy line\n---\n", &[]),
+            ("> quoted\n---\n", &[]),
+            ("1. step\n---\n", &[]),
+            // Inside a code block, nothing is a heading.
+            ("```\ncode\n---\n```\n", &[]),
+            // Mixed with ATX headings.
+            (
+                "# One\nTwo\n===\ntext\n\nThree\n-\n",
+                &[(1, "One", 0, 0), (1, "Two", 1, 2), (2, "Three", 5, 6)],
+            ),
+            ("=====\n", &[]),
+            ("Not = an underline\n= =\n", &[]),
+        ];
+        for (text, want) in cases {
+            let lines: Vec<&str> = text.lines().collect();
+            let found = headings(&lines);
+            let got: Vec<Found> = found
+                .iter()
+                .map(|h| (h.level, h.text.as_str(), h.line, h.end))
+                .collect();
+            assert_eq!(got, *want, "{text:?}");
+        }
     }
 
     /// A one-file FAQ, its questions, and the line ranges left out.
@@ -313,6 +407,12 @@ mod tests {
                 &["Q1", "Q2"],
                 &[],
             ),
+            // Setext headings: a `===` title above `---` questions, as `#` above `##`.
+            (
+                "Club FAQ\n========\n\nIntro text.\n\nWhen do we meet?\n----------------\nFridays.\n\nWhere?\n------\nThe hall.\n",
+                &["When do we meet?", "Where?"],
+                &[(4, 4)],
+            ),
             // Front matter is skipped; lines count from the top of the file.
             ("---\ntitle: FAQ\n---\nhello\n## Q\nA\n", &["Q"], &[(4, 4)]),
         ];
@@ -334,6 +434,30 @@ mod tests {
         );
         assert_eq!(faq.drafts[0].line, 3);
         assert_eq!(faq.drafts[1].line, 14);
+    }
+
+    #[test]
+    fn setext_answers_start_below_the_underline() {
+        let text = "FAQ\n===\n\nHow do I start?\n---------------\nRun it.\n\nNext?\n-----\nDone.\n";
+        let faq = faq(text).unwrap();
+        let got: Vec<(&str, &str, usize)> = faq
+            .drafts
+            .iter()
+            .map(|d| (d.question.as_str(), d.answer.as_str(), d.line))
+            .collect();
+        assert_eq!(
+            got,
+            [("How do I start?", "Run it.", 4), ("Next?", "Done.", 8)]
+        );
+        let tag = entry(
+            "How do I whitelist?\n===================\n\nAsk a mod.\n",
+            "wl",
+        )
+        .unwrap();
+        assert_eq!(
+            (tag.question.as_str(), tag.answer.as_str()),
+            ("How do I whitelist?", "Ask a mod.")
+        );
     }
 
     #[test]

@@ -53,7 +53,7 @@ pub enum SourceError {
     #[error("no question: give the file a `# Question` heading or a `title:` in its front matter (in a table, fill the `question` cell)")]
     NoQuestion,
     /// A one-file FAQ without headings.
-    #[error("no `#` or `##` headings: in a one-file FAQ each question is a heading with its answer below it")]
+    #[error("no `#` or `##` headings (nor lines underlined with `===` or `---`): in a one-file FAQ each question is a heading with its answer below it")]
     NoHeadings,
     /// A question with nothing under it.
     #[error("question {question:?} has no answer; write the answer below it (in a table, in the `answer` cell)")]

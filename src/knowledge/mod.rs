@@ -54,7 +54,8 @@ pub struct Entry {
     pub answer: String,
     /// For comparisons: what is compared, in display order. Empty otherwise.
     pub subjects: Texts,
-    /// For comparisons: the aspects, in display order. Empty otherwise.
+    /// For comparisons: the aspects, in display order. Empty otherwise, and possibly for a
+    /// comparison that is only ever answered whole.
     pub aspects: Box<[Aspect]>,
     /// For comparisons: the closing verdict.
     pub verdict: Option<Box<str>>,
@@ -92,7 +93,8 @@ impl Entry {
         self.aspects.iter().find(|a| a.id == id)
     }
 
-    /// True for comparisons (entries with subjects and aspects).
+    /// True for comparisons: entries with subjects, with or without aspects (a comparison
+    /// without aspects is answered whole).
     pub fn is_comparison(&self) -> bool {
         !self.subjects.is_empty()
     }

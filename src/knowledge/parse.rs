@@ -127,7 +127,8 @@ impl Checker<'_> {
                 id,
                 format!(
                     "{what} id {value:?} is not valid: use 1 to {MAX_COMMAND_NAME} lowercase \
-                     letters, digits and single hyphens, like \"learning-curve\""
+                     letters, digits and single hyphens, like \"learning-curve\" (see \
+                     \"Ids\" in knowledge/README.md)"
                 ),
             );
         }
@@ -197,12 +198,6 @@ impl Checker<'_> {
         let subjects = self.texts("subjects", &e.subjects);
         if e.subjects.len() == 1 {
             self.report(&e.subjects[0], "a comparison needs at least two subjects");
-        }
-        if !e.subjects.is_empty() && e.aspect.is_empty() {
-            self.report(
-                &e.id,
-                "this entry has subjects but no [[entry.aspect]]; add aspects or remove `subjects`",
-            );
         }
         if e.subjects.is_empty() {
             if let Some(first) = e.aspect.first() {
@@ -631,6 +626,16 @@ answer = "A web framework."
         assert_eq!(two.synonyms["total noob"], "beginner");
         assert_eq!(e.title(), "Django vs Flask");
         assert_eq!(k.entries[1].title(), "What is Django?");
+    }
+
+    #[test]
+    fn a_comparison_may_have_no_aspects() {
+        let text = "[[entry]]\nid = \"tabs-vs-spaces\"\nquestion = \"Tabs or spaces?\"\nsubjects = [\"Tabs\", \"Spaces\"]\nanswer = \"Spaces.\"\nverdict = \"Follow your formatter.\"\n";
+        let k = load(text).unwrap_or_else(|e| panic!("{e}"));
+        let e = &k.entries[0];
+        assert!(e.is_comparison() && e.aspects.is_empty());
+        assert_eq!(e.title(), "Tabs vs Spaces");
+        assert!(k.aspect_commands().is_empty(), "no aspect, no command");
     }
 
     #[test]

@@ -374,7 +374,7 @@ pub fn read_index<R: Read>(r: &mut Reader<R>, knowledge: &Knowledge) -> Result<I
         });
     }
     Ok(Index {
-        analyzer: Index::analyzer_for(knowledge),
+        analyzer: crate::index::analyzer(knowledge),
         ids,
         words,
         idf,
