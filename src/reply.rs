@@ -219,10 +219,13 @@ fn answer_embeds(knowledge: &Knowledge, entry: usize, aspect: Option<usize>) -> 
                 &format!("{} — {}", e.title(), a.title),
                 a.summary.as_deref().unwrap_or(""),
                 fields,
-                Some(format!("/{} · {ANOTHER_ASPECT}", a.id)),
+                Some(format!(
+                    "{} · {ANOTHER_ASPECT}",
+                    aspect_command(knowledge, entry, &a.id)
+                )),
             )
         }
-        None if e.is_comparison() => whole_comparison(e),
+        None if e.is_comparison() => whole_comparison(knowledge, entry),
         None => embeds(&e.question, &e.answer, Vec::new(), None),
     }
 }
@@ -233,7 +236,8 @@ pub const ASPECT_LINE: usize = 120;
 
 /// A whole comparison, short enough to read in a chat: the intro, one line per aspect (its
 /// title and its summary, or its first sentence), the verdict, and the aspects' commands.
-fn whole_comparison(e: &Entry) -> Vec<Embed> {
+fn whole_comparison(knowledge: &Knowledge, entry: usize) -> Vec<Embed> {
+    let e = &knowledge.entries[entry];
     let mut description = e.answer.clone();
     if !e.aspects.is_empty() {
         description.push('\n');
@@ -254,10 +258,29 @@ fn whole_comparison(e: &Entry) -> Vec<Embed> {
         .map(|verdict| fields_for(VERDICT, verdict))
         .unwrap_or_default();
     let footer = (!e.aspects.is_empty()).then(|| {
-        let commands: Vec<String> = e.aspects.iter().map(|a| format!("/{}", a.id)).collect();
+        let commands: Vec<String> = e
+            .aspects
+            .iter()
+            .map(|a| aspect_command(knowledge, entry, &a.id))
+            .collect();
         format!("{MORE_ON_ONE_ASPECT} {}", commands.join(" "))
     });
     embeds(&e.title(), &description, fields, footer)
+}
+
+/// The command that shows aspect `id` of comparison `entry`: `/id`, or, when an earlier
+/// comparison has the same aspect id (and so answers `/id` alone), `/id topic:<title>`, so
+/// the command a reply offers shows that reply's comparison.
+fn aspect_command(knowledge: &Knowledge, entry: usize, id: &str) -> String {
+    let first = knowledge
+        .entries
+        .iter()
+        .position(|e| e.aspects.iter().any(|a| a.id == id));
+    if first.is_none_or(|first| first == entry) {
+        format!("/{id}")
+    } else {
+        format!("/{id} topic:{}", knowledge.entries[entry].title())
+    }
 }
 
 /// The name of the field holding a comparison's verdict.
@@ -508,6 +531,35 @@ mod tests {
         let one = answer(&k, 0, Some(3)).text();
         assert!(one.contains(&"very long ".repeat(40)), "{one}");
         assert!(one.ends_with("/aspect-3 · ask about another aspect with its own command"));
+    }
+
+    #[test]
+    fn the_commands_a_reply_offers_show_that_comparison() {
+        let comparison = |id: &str, a: &str, b: &str, aspects: &[&str]| {
+            let mut t = format!("[[entry]]\nid = \"{id}\"\nquestion = \"{a} or {b}?\"\nsubjects = [\"{a}\", \"{b}\"]\nanswer = \"i\"\n");
+            for aspect in aspects {
+                t.push_str(&format!("[[entry.aspect]]\nid = \"{aspect}\"\ntitle = \"T\"\ntext.{a} = \"x\"\ntext.{b} = \"y\"\n"));
+            }
+            t
+        };
+        let toml = comparison("a-vs-b", "A", "B", &["speed"])
+            + &comparison("c-vs-d", "C", "D", &["speed", "cost"]);
+        let k = Knowledge::from_sources(&[("k.toml".into(), toml)]).unwrap();
+        // `/speed` alone answers A vs B, the first comparison with that aspect.
+        let footer = |e, a| answer(&k, e, a).text().lines().last().unwrap().to_string();
+        assert_eq!(footer(0, None), "More on one aspect: /speed");
+        assert_eq!(
+            footer(1, None),
+            "More on one aspect: /speed topic:C vs D /cost"
+        );
+        assert_eq!(
+            footer(1, Some(0)),
+            "/speed topic:C vs D · ask about another aspect with its own command"
+        );
+        assert_eq!(
+            footer(1, Some(1)),
+            "/cost · ask about another aspect with its own command"
+        );
     }
 
     #[test]
