@@ -91,7 +91,12 @@ impl Running {
     }
 
     /// The bot on `knowledge`.
-    pub async fn start_with(fake: &FakeDiscord, config: Config, knowledge: &Path) -> Running {
+    pub async fn start_with(fake: &FakeDiscord, mut config: Config, knowledge: &Path) -> Running {
+        // A test's own pack caches beside itself and goes with it, rather than leaving a file
+        // per run in the repository's cache.
+        if knowledge != shipped_knowledge() {
+            config.matching.cache_dir = knowledge.join(".cache");
+        }
         let engine = Engine::load(knowledge, config.matching.clone()).expect("knowledge loads");
         Running::start_bot(fake, Bot::builder(engine, config)).await
     }
