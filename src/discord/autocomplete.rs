@@ -99,13 +99,7 @@ fn ask_suggestions(engine: &Engine, typed: &str) -> Vec<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Matching;
-    use std::path::Path;
-
-    fn engine() -> Engine {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge");
-        Engine::load(&dir, Matching::default()).unwrap_or_else(|e| panic!("{e}"))
-    }
+    use crate::discord::engine;
 
     #[test]
     fn suggestions_fit_discord_match_the_text_and_name_their_answer() {

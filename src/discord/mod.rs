@@ -446,3 +446,10 @@ impl Drop for AbortOnDrop {
         self.0.abort();
     }
 }
+
+/// The shipped pack by words alone, for the event modules' unit tests.
+#[cfg(test)]
+pub(crate) fn engine() -> crate::Engine {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge");
+    crate::Engine::load(&dir, crate::config::Matching::default()).unwrap_or_else(|e| panic!("{e}"))
+}

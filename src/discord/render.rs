@@ -554,15 +554,8 @@ pub fn help(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Matching;
-    use crate::Engine;
+    use crate::discord::engine;
     use serde_json::Value;
-    use std::path::Path;
-
-    fn engine() -> Engine {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge");
-        Engine::load(&dir, Matching::default()).unwrap_or_else(|e| panic!("{e}"))
-    }
 
     fn json<T: serde::Serialize>(value: &T) -> Value {
         serde_json::to_value(value).unwrap()

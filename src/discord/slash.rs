@@ -175,13 +175,7 @@ fn aspect_reply(engine: &Engine, aspect: &str, topic: Option<&str>) -> (Reply, O
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Matching;
-    use std::path::Path;
-
-    fn engine() -> Engine {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge");
-        Engine::load(&dir, Matching::default()).unwrap_or_else(|e| panic!("{e}"))
-    }
+    use crate::discord::engine;
 
     #[test]
     fn aspect_commands_default_to_the_first_comparison() {
