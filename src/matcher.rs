@@ -10,7 +10,7 @@
 
 use crate::config::Matching;
 use crate::index::{weight, EntryTerms, Index, Source, TermId, TermWeights};
-use crate::text::{misspelled_stopword, Term, MAX_IGNORED};
+use crate::text::{misspelled_stopword, note_ignored, Term};
 
 /// Only this many entries (ranked by coverage) are scored in full.
 const SHORTLIST: usize = 16;
@@ -311,9 +311,7 @@ fn query_terms(index: &Index, terms: Vec<Term>, ignored: &mut Vec<String>) -> Ve
                 None => {
                     let stopword = (!t.synonym).then(|| misspelled_stopword(&t.word));
                     if let Some(stopword) = stopword.flatten() {
-                        if ignored.len() < MAX_IGNORED && !ignored.iter().any(|w| w == stopword) {
-                            ignored.push(stopword.to_string());
-                        }
+                        note_ignored(ignored, stopword);
                         return None;
                     }
                     let w = index.unknown_weight() * unknown_scale;

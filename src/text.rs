@@ -96,7 +96,7 @@ pub fn is_stopword(word: &str) -> bool {
     STOPWORDS.contains(&word)
 }
 
-/// The stopword `word` is a typo of ("shoudl", "withuot"), for a word the knowledge does not
+/// The stopword `word` is a typo of ("shoudl", "becuase"), for a word the knowledge does not
 /// know: chat questions misspell function words as often as any, and an unknown word counts
 /// against a question as a sign that it is about something else. Words under 5 letters are
 /// left alone: one edit turns too many of them into another word.
@@ -107,8 +107,8 @@ pub fn misspelled_stopword(word: &str) -> Option<&'static str> {
         5..=7 => 1,
         _ => 2,
     };
-    // Typos rarely touch a word's first letter, and
-    // checking only those keeps an off-topic message's unknown words cheap.
+    // Typos rarely touch a word's first letter, and checking only those keeps an off-topic
+    // message's unknown words cheap.
     let first = word.chars().next();
     STOPWORDS
         .iter()
@@ -118,6 +118,14 @@ pub fn misspelled_stopword(word: &str) -> Option<&'static str> {
         .filter(|&(edits, _)| edits <= max_edits)
         .min()
         .map(|(_, s)| s)
+}
+
+/// Adds `word` to the words a text ignored (kept for aspect cues): once, and at most
+/// [`MAX_IGNORED`] of them.
+pub fn note_ignored(ignored: &mut Vec<String>, word: &str) {
+    if ignored.len() < MAX_IGNORED && !ignored.iter().any(|w| w == word) {
+        ignored.push(word.to_string());
+    }
 }
 
 /// Turns text into terms. Built once per knowledge base (it holds the pack's synonyms).
@@ -218,9 +226,7 @@ impl Analyzer {
                 }
             }
             if self.is_stopword(&word) {
-                if ignored.len() < MAX_IGNORED && !ignored.contains(&word) {
-                    ignored.push(word);
-                }
+                note_ignored(&mut ignored, &word);
                 continue;
             }
             let stem = self.stem(&word);
