@@ -417,16 +417,15 @@ impl Index {
         keys.shrink_to_fit();
         index.deletions = keys;
         index.exact.sort_unstable();
-        index.exact.dedup();
-        let mut exact: Vec<(u64, u32)> = Vec::with_capacity(index.exact.len());
-        for &(key, entry) in &index.exact {
-            match exact.last_mut() {
-                Some(last) if last.0 == key => last.1 = AMBIGUOUS,
-                _ => exact.push((key, entry)),
+        // One pair per phrasing: an entry's repeats fold away, two entries' make it ambiguous.
+        index.exact.dedup_by(|later, kept| {
+            let same = later.0 == kept.0;
+            if same && later.1 != kept.1 {
+                kept.1 = AMBIGUOUS;
             }
-        }
-        exact.shrink_to_fit();
-        index.exact = exact;
+            same
+        });
+        index.exact.shrink_to_fit();
         index
     }
 
