@@ -10,7 +10,7 @@
 
 use crate::config::Matching;
 use crate::index::{weight, EntryTerms, Index, Source, TermId, TermWeights};
-use crate::text::{misspelled_stopword, note_ignored, Term};
+use crate::text::Term;
 
 /// Only this many entries (ranked by coverage) are scored in full.
 const SHORTLIST: usize = 16;
@@ -178,8 +178,8 @@ pub struct Ranking {
 
 /// The lexical stage: the question's words against the index.
 pub fn rank(index: &Index, question: &str) -> Ranking {
-    let mut analysis = index.analyzer.analyze(question);
-    let terms = query_terms(index, analysis.terms, &mut analysis.ignored);
+    let analysis = index.analyzer.analyze(question);
+    let terms = query_terms(index, analysis.terms);
     let total: f32 = terms.iter().map(|t| t.weight).sum();
     let on_topic = terms
         .iter()
@@ -298,34 +298,28 @@ pub fn settle(ranking: Ranking, thresholds: &Matching) -> Decision {
     decision
 }
 
-/// The question's terms with their vocabulary matches and weights. A word the knowledge
-/// does not know that is a misspelt stopword joins `ignored` instead.
-fn query_terms(index: &Index, terms: Vec<Term>, ignored: &mut Vec<String>) -> Vec<QueryTerm> {
+/// The question's terms with their vocabulary matches and weights.
+fn query_terms(index: &Index, terms: Vec<Term>) -> Vec<QueryTerm> {
     let mut unknown_scale = 1.0;
     terms
         .into_iter()
-        .filter_map(|t| {
+        .map(|t| {
             let found = index.lookup(&t);
             let weight = match found.term {
                 Some(id) => index.idf(id),
                 None => {
-                    let stopword = (!t.synonym).then(|| misspelled_stopword(&t.word));
-                    if let Some(stopword) = stopword.flatten() {
-                        note_ignored(ignored, stopword);
-                        return None;
-                    }
                     let w = index.unknown_weight() * unknown_scale;
                     unknown_scale *= UNKNOWN_DECAY;
                     w
                 }
             };
-            Some(QueryTerm {
+            QueryTerm {
                 word: t.word,
                 stem: t.stem,
                 term: found.term,
                 similarity: found.similarity,
                 weight,
-            })
+            }
         })
         .collect()
 }
@@ -657,11 +651,7 @@ mod tests {
     #[test]
     fn shortlist_cuts_ties_in_knowledge_order_and_leaves_no_trace() {
         let (small, large) = (index(3), index(40));
-        let terms = query_terms(
-            &large,
-            large.analyzer.terms("configure widget"),
-            &mut Vec::new(),
-        );
+        let terms = query_terms(&large, large.analyzer.terms("configure widget"));
         let total: f32 = terms.iter().map(|t| t.weight).sum();
         // Forty entries score the same: the first sixteen are kept, whatever the hash order.
         let want: Vec<usize> = (0..SHORTLIST).collect();
@@ -670,11 +660,7 @@ mod tests {
         assert_eq!(got, want);
         // The scratch scores are reset: the same question gives the same shortlist after
         // questions on another index, of another size, on the same thread.
-        let small_terms = query_terms(
-            &small,
-            small.analyzer.terms("widget gadget1"),
-            &mut Vec::new(),
-        );
+        let small_terms = query_terms(&small, small.analyzer.terms("widget gadget1"));
         let small_total: f32 = small_terms.iter().map(|t| t.weight).sum();
         let before = shortlist(&small, &small_terms, small_total);
         let _ = shortlist(&large, &terms, total);
@@ -687,11 +673,7 @@ mod tests {
     #[test]
     fn each_further_unknown_word_weighs_less() {
         let index = index(3);
-        let terms = query_terms(
-            &index,
-            index.analyzer.terms("widget zorp blick quux"),
-            &mut Vec::new(),
-        );
+        let terms = query_terms(&index, index.analyzer.terms("widget zorp blick quux"));
         let w = index.unknown_weight();
         let weights: Vec<f32> = terms.iter().map(|t| t.weight).collect();
         let widget = index.idf(terms[0].term.unwrap());
@@ -707,20 +689,6 @@ mod tests {
     }
 
     #[test]
-    fn a_misspelt_stopword_is_ignored_not_unknown() {
-        let index = index(3);
-        let mut ignored = Vec::new();
-        let terms = query_terms(
-            &index,
-            index.analyzer.terms("shoudl widget becuase zorpblick"),
-            &mut ignored,
-        );
-        let words: Vec<&str> = terms.iter().map(|t| t.word.as_str()).collect();
-        assert_eq!(words, ["widget", "zorpblick"]);
-        assert_eq!(ignored, ["should", "because"]);
-    }
-
-    #[test]
     fn a_keyword_counts_by_how_much_of_it_is_said() {
         let text = "[[entry]]\nid = \"a\"\nquestion = \"What is Django?\"\n\
                     keywords = [\"real time\", \"csrf\"]\nanswer = \"x\"\n\
@@ -728,7 +696,7 @@ mod tests {
         let k = Knowledge::from_sources(&[(PathBuf::from("k.toml"), text.into())]).unwrap();
         let index = Index::build(&k);
         let weight = |question: &str, word: &str| {
-            let terms = query_terms(&index, index.analyzer.terms(question), &mut Vec::new());
+            let terms = query_terms(&index, index.analyzer.terms(question));
             let id = index.lookup(&index.analyzer.terms(word)[0]).term.unwrap();
             own_weight(&index, &index.entries[0], id, &terms)
         };

@@ -96,38 +96,6 @@ pub fn is_stopword(word: &str) -> bool {
     STOPWORDS.contains(&word)
 }
 
-/// The stopword `word` is a typo of ("shoudl", "becuase"), for a word the knowledge does not
-/// know: chat questions misspell function words as often as any, and an unknown word counts
-/// against a question as a sign that it is about something else. Words under 5 letters are
-/// left alone: one edit turns too many of them into another word.
-pub fn misspelled_stopword(word: &str) -> Option<&'static str> {
-    let len = word.chars().count();
-    let max_edits = match len {
-        0..=4 => return None,
-        5..=7 => 1,
-        _ => 2,
-    };
-    // Typos rarely touch a word's first letter, and checking only those keeps an off-topic
-    // message's unknown words cheap.
-    let first = word.chars().next();
-    STOPWORDS
-        .iter()
-        .filter(|s| s.len() >= 4 && s.len().abs_diff(len) <= max_edits)
-        .filter(|s| s.chars().next() == first)
-        .map(|s| (strsim::osa_distance(word, s), *s))
-        .filter(|&(edits, _)| edits <= max_edits)
-        .min()
-        .map(|(_, s)| s)
-}
-
-/// Adds `word` to the words a text ignored (kept for aspect cues): once, and at most
-/// [`MAX_IGNORED`] of them.
-pub fn note_ignored(ignored: &mut Vec<String>, word: &str) {
-    if ignored.len() < MAX_IGNORED && !ignored.iter().any(|w| w == word) {
-        ignored.push(word.to_string());
-    }
-}
-
 /// Turns text into terms. Built once per knowledge base (it holds the pack's synonyms).
 pub struct Analyzer {
     stemmer: Stemmer,
@@ -226,7 +194,9 @@ impl Analyzer {
                 }
             }
             if self.is_stopword(&word) {
-                note_ignored(&mut ignored, &word);
+                if ignored.len() < MAX_IGNORED && !ignored.contains(&word) {
+                    ignored.push(word);
+                }
                 continue;
             }
             let stem = self.stem(&word);
@@ -476,25 +446,6 @@ mod tests {
         ];
         for (text, want) in cases {
             assert_eq!(stems(text), *want, "for {text:?}");
-        }
-    }
-
-    #[test]
-    fn misspelt_stopwords_table() {
-        let cases: &[(&str, Option<&str>)] = &[
-            ("shoudl", Some("should")),       // two letters swapped
-            ("shuld", Some("should")),        // one lost
-            ("shouhld", Some("should")),      // one extra
-            ("somethnig", Some("something")), // a long word...
-            ("smoethnig", Some("something")), // ...may have two edits
-            ("wich", None), // under 5 letters: too many real words are one edit away
-            ("should", Some("should")), // (the analyzer drops it before asking)
-            ("shovel", None), // two edits in a short word
-            ("widget", None),
-            ("qwertyuiop", None),
-        ];
-        for &(word, want) in cases {
-            assert_eq!(misspelled_stopword(word), want, "{word}");
         }
     }
 
