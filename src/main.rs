@@ -269,7 +269,9 @@ struct AskArgs {
 /// Each line: `question<TAB>entry-id<TAB>aspect-id`, `-` for no aspect, entry `-` for an
 /// off-topic question that must not be answered; `#` starts a comment. Prints the share of
 /// on-topic questions answered exactly right, the share of off-topic ones left unanswered,
-/// and every miss. Exits 1 if either share is below --min.
+/// the share whose right answer was given or suggested, how long a decision took (median and
+/// 99th percentile, model included; use a release build for figures), and every miss.
+/// Exits 1 if either share is below --min.
 #[derive(Args)]
 struct EvalArgs {
     /// Question sets: a TSV file (asked of --knowledge), or a pack folder holding
@@ -304,6 +306,7 @@ struct MissesArgs {
 }
 
 fn main() -> ExitCode {
+    qabot::embed::settle_thread_count();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Init(args) => init(&args),
@@ -523,17 +526,18 @@ fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
         .unwrap_or(0)
         .max(3);
     println!(
-        "{:width$}  {:>16}  {:>16}  {:>16}",
-        "set", "answered exactly", "off-topic quiet", "answer or top 3"
+        "{:width$}  {:>16}  {:>16}  {:>16}  {:>15}",
+        "set", "answered exactly", "off-topic quiet", "answer or top 3", "median / p99"
     );
     let cell =
         |right: usize, total: usize, share: f64| format!("{right}/{total} {:5.1}%", 100.0 * share);
     for (name, r) in &rows {
         println!(
-            "{name:width$}  {:>16}  {:>16}  {:>16}",
+            "{name:width$}  {:>16}  {:>16}  {:>16}  {:>15}",
             cell(r.on_topic.1, r.on_topic.0, r.accuracy()),
             cell(r.off_topic.1, r.off_topic.0, r.rejection()),
-            cell(r.in_reach, r.on_topic.0, r.reach())
+            cell(r.in_reach, r.on_topic.0, r.reach()),
+            format!("{} / {}", millis(r.latency(0.5)), millis(r.latency(0.99)))
         );
     }
     Ok(if pass {
@@ -541,6 +545,11 @@ fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// A latency as eval prints it: milliseconds, one decimal.
+fn millis(d: std::time::Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
 }
 
 fn print_misses(set: &Path, report: &qabot::eval::Report) {

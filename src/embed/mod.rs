@@ -24,6 +24,21 @@ pub fn fnv(bytes: &[u8]) -> u64 {
     })
 }
 
+/// Fixes the number of threads the model runs on, once, for the whole process.
+///
+/// candle asks for its thread count before every matrix product and, unless
+/// `RAYON_NUM_THREADS` is set, works it out afresh from `/proc/cpuinfo`: on a 2-core machine
+/// that was a sixth of each question's time. This sets the variable (if the user has not) to
+/// the physical cores this process may use. It changes the environment, so call it first
+/// thing in `main`, before any thread exists.
+pub fn settle_thread_count() {
+    if std::env::var_os("RAYON_NUM_THREADS").is_none() {
+        let allowed = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let cores = num_cpus::get_physical().clamp(1, allowed);
+        std::env::set_var("RAYON_NUM_THREADS", cores.to_string());
+    }
+}
+
 /// Models loaded so far in this process, by folder.
 static LOADED: Mutex<Vec<(PathBuf, Arc<Model>)>> = Mutex::new(Vec::new());
 
