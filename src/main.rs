@@ -189,7 +189,7 @@ fn load_engine(dir: &Path, config: &Config) -> anyhow::Result<Engine> {
             files,
         )
     };
-    let (engine, started) = Engine::open(dir, config.matching.clone(), &parsing, &mut progress)
+    let (engine, started) = Engine::open(dir, config.matching.clone(), &parsing, &mut progress())
         .map_err(|p| {
             anyhow::anyhow!("{p}\n(run `qabot check` for every problem; fix them and try again)")
         })?;
@@ -228,19 +228,27 @@ fn parse_progress(done: usize, files: usize) {
 }
 
 /// Reports embedding progress on standard error: a first run on a large pack takes a while,
-/// and silence would look like a hang. Later runs read the cache and say nothing.
-fn progress(done: usize, total: usize) -> std::ops::ControlFlow<()> {
+/// and silence would look like a hang. On a terminal the count updates in place; in a log
+/// (systemd, Kubernetes) a line at the start, at every tenth and at the end. Later runs
+/// read the cache and say nothing.
+fn progress() -> impl FnMut(usize, usize) -> std::ops::ControlFlow<()> {
     use std::io::IsTerminal;
-    let mut err = std::io::stderr();
-    if err.is_terminal() {
-        let _ = write!(err, "\rembedding the knowledge: {done}/{total}");
-        if done == total {
-            let _ = writeln!(err);
+    let terminal = std::io::stderr().is_terminal();
+    let mut logged = None;
+    move |done, total| {
+        let mut err = std::io::stderr();
+        let tenth = done * 10 / total.max(1);
+        if terminal {
+            let _ = write!(err, "\rembedding the knowledge: {done}/{total}");
+            if done == total {
+                let _ = writeln!(err);
+            }
+        } else if logged != Some(tenth) {
+            logged = Some(tenth);
+            let _ = writeln!(err, "embedding the knowledge: {done}/{total}");
         }
-    } else if done == total.min(64) || done == total {
-        let _ = writeln!(err, "embedding the knowledge: {done}/{total}");
+        std::ops::ControlFlow::Continue(())
     }
-    std::ops::ControlFlow::Continue(())
 }
 
 /// Answer questions as the Discord bot would, without Discord.
@@ -440,7 +448,7 @@ fn check(args: &CheckArgs) -> anyhow::Result<ExitCode> {
                 let mut warnings = advice.len();
                 let config = paths.config()?;
                 if config.matching.semantic {
-                    match Engine::build(k, config.matching.clone(), &paths.knowledge, &mut progress)
+                    match Engine::build(k, config.matching.clone(), &paths.knowledge, &mut progress())
                     {
                         Ok((engine, _)) => warnings += check_meaning(&engine),
                         Err(p) => {

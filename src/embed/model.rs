@@ -197,9 +197,28 @@ fn fingerprint(parts: &[&[u8]]) -> u64 {
 }
 
 /// The cosine of two unit vectors.
+///
+/// Summed in [`LANES`] running totals, which the compiler keeps in one SIMD register: a
+/// single running sum is a chain of dependent additions that it may not reorder, and
+/// comparing a question with every phrasing of a 10,000-entry pack was several times
+/// slower that way.
 pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let mut lanes = [0f32; LANES];
+    let (whole_a, rest_a) = a.split_at(n - n % LANES);
+    let (whole_b, rest_b) = b.split_at(n - n % LANES);
+    for (x, y) in whole_a.chunks_exact(LANES).zip(whole_b.chunks_exact(LANES)) {
+        for i in 0..LANES {
+            lanes[i] += x[i] * y[i];
+        }
+    }
+    let tail: f32 = rest_a.iter().zip(rest_b).map(|(x, y)| x * y).sum();
+    lanes.iter().sum::<f32>() + tail
 }
+
+/// Running totals in [`cosine`]: one AVX register of `f32`s (two SSE ones).
+const LANES: usize = 8;
 
 #[cfg(test)]
 mod tests {
@@ -233,6 +252,17 @@ mod tests {
         // Alone or in a batch with longer texts (padding), a text gets the same vector.
         let alone = model.embed_one("It's so sunny outside!").unwrap();
         assert!(cosine(&alone, &v[1]) > 0.9999);
+    }
+
+    #[test]
+    fn cosine_is_the_dot_product_at_any_length() {
+        for n in [0, 1, 7, 8, 9, 384, 385] {
+            let a: Vec<f32> = (0..n).map(|i| (i as f32 * 0.37).sin()).collect();
+            let b: Vec<f32> = (0..n).map(|i| (i as f32 * 0.11).cos()).collect();
+            let plain: f32 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
+            assert!((cosine(&a, &b) - plain).abs() < 1e-4, "length {n}");
+        }
+        assert_eq!(cosine(&[1.0, 2.0, 3.0], &[1.0]), 1.0, "the shorter length counts");
     }
 
     #[test]
