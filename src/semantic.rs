@@ -177,6 +177,24 @@ fn answer_text(answer: &str) -> String {
     }
 }
 
+/// Everything a calibration is measured from: the model, every text embedded (phrasings,
+/// then chat lines) and whose each phrasing is.
+fn calibration_key(model: &Model, texts: &[&str], owners: &[Owner]) -> u64 {
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    h.update(&model.fingerprint().to_le_bytes());
+    h.update(&(texts.len() as u64).to_le_bytes());
+    for text in texts {
+        h.update(&(text.len() as u64).to_le_bytes());
+        h.update(text.as_bytes());
+    }
+    for o in owners {
+        h.update(&o.entry.to_le_bytes());
+        h.update(&o.aspect.map_or(u32::MAX, u32::from).to_le_bytes());
+        h.update(&[o.kind as u8]);
+    }
+    h.digest()
+}
+
 impl Semantic {
     /// Embeds every phrasing of `knowledge` with `model`, through the cache at `cache`
     /// (`None`: no cache). `progress` hears about texts being embedded, and may stop it:
@@ -199,8 +217,8 @@ impl Semantic {
             Some(path) => Cache::open(path, &model),
             None => (Cache::default(), Opened::Missing),
         };
-        let (rows, embedded) = match store.embed(&model, &refs, progress) {
-            Ok(done) => done,
+        let embedded = match store.embed(&model, &refs, progress) {
+            Ok(embedded) => embedded,
             Err(e) => {
                 if let (Some(path), ModelError::Stopped) = (cache, &e) {
                     let _ = store.save(path, &model);
@@ -216,11 +234,8 @@ impl Semantic {
             }
             _ => None,
         };
-        let (rows, chat) = rows.split_at(owners.len());
-        let mut vectors = Vec::with_capacity(rows.len() * model.dim());
-        for row in rows {
-            vectors.extend_from_slice(row);
-        }
+        let mut vectors = store.into_rows();
+        let chat = vectors.split_off(owners.len() * model.dim());
         let aspect_counts = knowledge
             .entries
             .iter()
@@ -232,6 +247,8 @@ impl Semantic {
             cache: opened,
             save_error,
         };
+        let memo = cache.map(calibrate::memo::path);
+        let key = calibration_key(&model, &refs, &owners);
         let mut semantic = Semantic {
             model,
             vectors,
@@ -239,13 +256,23 @@ impl Semantic {
             aspect_counts,
             calibration: Calibration::default(),
         };
-        semantic.calibration = semantic.measure(chat);
+        semantic.calibration = match memo.as_deref().and_then(|m| calibrate::memo::load(m, key)) {
+            Some(stored) => stored,
+            None => {
+                let measured = semantic.measure(&chat);
+                if let Some(m) = &memo {
+                    // Only a later start's speed depends on it.
+                    let _ = calibrate::memo::save(m, key, &measured);
+                }
+                measured
+            }
+        };
         Ok((semantic, loaded))
     }
 
     /// The pack's calibration: each way of asking for an entry against the entry's other
     /// phrasings (itself left out), and each chat line against everything.
-    fn measure(&self, chat: &[Box<[f32]>]) -> Calibration {
+    fn measure(&self, chat: &[f32]) -> Calibration {
         let dim = self.model.dim();
         let rows: Vec<(&Owner, &[f32])> = self
             .owners
@@ -272,7 +299,7 @@ impl Semantic {
             }
         }
         let noise: Vec<f32> = chat
-            .iter()
+            .chunks_exact(dim)
             .map(|c| {
                 rows.iter()
                     .map(|(_, v)| crate::embed::cosine(c, v))
@@ -397,6 +424,16 @@ mod tests {
         Knowledge::from_sources(&[(PathBuf::from("k/a.toml"), text)]).expect("valid")
     }
 
+    fn key_of(knowledge: &Knowledge, model: &Model) -> u64 {
+        let (texts, owners) = phrasings(knowledge);
+        let refs: Vec<&str> = texts
+            .iter()
+            .map(String::as_str)
+            .chain(calibrate::chat_lines().map(|l| -> &str { l }))
+            .collect();
+        calibration_key(model, &refs, &owners)
+    }
+
     #[test]
     fn a_stopped_build_keeps_what_it_embedded_and_a_corrupt_cache_is_rebuilt() {
         let model = crate::embed::shared(
@@ -426,9 +463,29 @@ mod tests {
         );
         assert_eq!(loaded.cache, Opened::Read(kept));
 
-        let (_, again) =
+        let (measured, again) =
             Semantic::build(&knowledge, Arc::clone(&model), Some(&cache), &mut go).expect("builds");
         assert_eq!((again.embedded, again.cache), (0, Opened::Read(total)));
+
+        // The calibration is stored beside the cache and used while its key matches; one
+        // measured on other texts (here: fewer entries) is never used.
+        let memo = calibrate::memo::path(&cache);
+        assert_eq!(
+            calibrate::memo::load(&memo, key_of(&knowledge, &model)).as_ref(),
+            Some(measured.calibration())
+        );
+        let planted = Calibration {
+            own: 0.9,
+            noise: 0.1,
+            samples: 1,
+        };
+        calibrate::memo::save(&memo, key_of(&knowledge, &model), &planted).expect("plant");
+        let (used, _) =
+            Semantic::build(&knowledge, Arc::clone(&model), Some(&cache), &mut go).expect("builds");
+        assert_eq!(used.calibration(), &planted);
+        let (fewer, _) =
+            Semantic::build(&pack(20), Arc::clone(&model), Some(&cache), &mut go).expect("builds");
+        assert_ne!(fewer.calibration(), &planted);
 
         let mut bytes = std::fs::read(&cache).expect("cache file");
         let last = bytes.len() - 20;

@@ -11,6 +11,8 @@
 //!
 //! A cosine is then read as a *level* between the two: 0 at noise, 1 at own.
 
+pub mod memo;
+
 /// Off-topic chat lines, one a line, in no domain: the wrong-answer side of calibration.
 pub const CHAT: &str = include_str!("chat.txt");
 

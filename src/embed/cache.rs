@@ -25,10 +25,15 @@ const MAX_CACHE_BYTES: u64 = 4 * 1024 * 1024 * 1024;
 /// Texts embedded between two progress reports.
 const PROGRESS_STEP: usize = 64;
 
-/// Vectors by text, for one model.
+/// Vectors by text, for one model: one flat block of floats with an index by text, so a
+/// pack of 100,000 entries is a few large allocations rather than a million small ones.
 #[derive(Debug, Default)]
 pub struct Cache {
-    vectors: HashMap<u64, Box<[f32]>>,
+    dim: usize,
+    /// The row of each text's vector in `data`, by text key.
+    rows: HashMap<u64, usize>,
+    /// Row after row of `dim` floats.
+    data: Vec<f32>,
 }
 
 /// What happened when the cache file was read, for the log.
@@ -41,9 +46,6 @@ pub enum Opened {
     /// A file that could not be trusted, and why; it will be rebuilt.
     Rebuilt(String),
 }
-
-/// One text's embedding.
-pub type Vector = Box<[f32]>;
 
 /// A text's key: FNV-1a of its bytes, then its length, mixed.
 fn key(text: &str) -> u64 {
@@ -71,7 +73,7 @@ impl Cache {
         };
         match Cache::parse(&bytes, model.fingerprint(), model.dim()) {
             Ok(cache) => {
-                let n = cache.vectors.len();
+                let n = cache.len();
                 (cache, Opened::Read(n))
             }
             Err(reason) => (Cache::default(), Opened::Rebuilt(reason.to_string())),
@@ -104,55 +106,86 @@ impl Cache {
         if checksum(body) != u64_at(bytes.len() - 8) {
             return Err("checksum does not match: the file is corrupt");
         }
-        let mut vectors = HashMap::with_capacity(count);
-        for r in body.chunks_exact(record) {
+        let mut cache = Cache {
+            dim,
+            rows: HashMap::with_capacity(count),
+            data: Vec::with_capacity(count * dim),
+        };
+        for (row, r) in body.chunks_exact(record).enumerate() {
             let mut k = [0u8; 8];
             k.copy_from_slice(&r[..8]);
-            let v: Box<[f32]> = r[8..]
-                .chunks_exact(4)
-                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-                .collect();
-            if !v.iter().all(|x| x.is_finite()) {
-                return Err("holds a vector that is not a number");
-            }
-            vectors.insert(u64::from_le_bytes(k), v);
+            cache.data.extend(
+                r[8..]
+                    .chunks_exact(4)
+                    .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])),
+            );
+            cache.rows.insert(u64::from_le_bytes(k), row);
         }
-        Ok(Cache { vectors })
+        if !cache.data.iter().all(|x| x.is_finite()) {
+            return Err("holds a vector that is not a number");
+        }
+        Ok(cache)
     }
 
-    /// The vectors of `texts`, in order: from the cache where it has them, embedded with
-    /// `model` where it does not. `progress` hears about the texts embedded, and may stop
-    /// the embedding ([`ModelError::Stopped`]; what was embedded stays, for a later save).
-    /// Afterwards the cache holds exactly these texts. Returns the vectors and how many
-    /// texts were embedded.
+    /// Makes the cache hold the vectors of exactly `texts`, in order ([`Cache::rows`]): from
+    /// the cache where it has them, embedded with `model` where it does not. `progress`
+    /// hears about the texts embedded, and may stop the embedding ([`ModelError::Stopped`];
+    /// what was embedded stays, for a later save). Returns how many texts were embedded.
     pub fn embed(
         &mut self,
         model: &Model,
         texts: &[&str],
         progress: Progress,
-    ) -> Result<(Vec<Vector>, usize), ModelError> {
+    ) -> Result<usize, ModelError> {
+        let dim = model.dim();
+        if self.dim != dim {
+            *self = Cache {
+                dim,
+                ..Cache::default()
+            };
+        }
         let keys: Vec<u64> = texts.iter().map(|t| key(t)).collect();
         let mut wanted = std::collections::HashSet::new();
         let missing: Vec<usize> = (0..keys.len())
-            .filter(|&i| !self.vectors.contains_key(&keys[i]) && wanted.insert(keys[i]))
+            .filter(|&i| !self.rows.contains_key(&keys[i]) && wanted.insert(keys[i]))
             .collect();
         let total = missing.len();
         for (n, chunk) in missing.chunks(PROGRESS_STEP).enumerate() {
             let batch: Vec<&str> = chunk.iter().map(|&i| texts[i]).collect();
             for (&i, v) in chunk.iter().zip(model.embed(&batch)?) {
-                self.vectors.insert(keys[i], v.into_boxed_slice());
+                self.rows.insert(keys[i], self.data.len() / dim);
+                self.data.extend(v.iter().copied().chain(std::iter::repeat(0.0)).take(dim));
             }
             if progress(((n + 1) * PROGRESS_STEP).min(total), total).is_break() {
                 return Err(ModelError::Stopped);
             }
         }
-        let used: std::collections::HashSet<u64> = keys.iter().copied().collect();
-        self.vectors.retain(|k, _| used.contains(k));
-        let out = keys
-            .iter()
-            .map(|k| self.vectors.get(k).cloned().unwrap_or_default())
-            .collect();
-        Ok((out, total))
+        let mut data = Vec::with_capacity(keys.len() * dim);
+        let mut rows = HashMap::with_capacity(keys.len());
+        for (i, k) in keys.iter().enumerate() {
+            match self.rows.get(k) {
+                Some(&row) => {
+                    data.extend_from_slice(&self.data[row * dim..(row + 1) * dim]);
+                    rows.entry(*k).or_insert(i);
+                }
+                // The model returned fewer vectors than texts: this text matches nothing,
+                // and is not kept.
+                None => data.resize(data.len() + dim, 0.0),
+            }
+        }
+        *self = Cache { dim, rows, data };
+        Ok(total)
+    }
+
+    /// Every vector, row after row: after [`Cache::embed`], one row per text asked for, in
+    /// that order.
+    pub fn rows(&self) -> &[f32] {
+        &self.data
+    }
+
+    /// The rows, without copying them.
+    pub fn into_rows(self) -> Vec<f32> {
+        self.data
     }
 
     /// Writes the cache to `path` for `model`, atomically.
@@ -170,12 +203,12 @@ impl Cache {
 
     /// The file's bytes: header, records in key order, checksum.
     fn bytes(&self, fingerprint: u64, dim: usize) -> Vec<u8> {
-        let mut body = Vec::with_capacity(self.vectors.len() * (8 + 4 * dim));
-        let mut keys: Vec<&u64> = self.vectors.keys().collect();
+        let mut body = Vec::with_capacity(self.rows.len() * (8 + 4 * dim));
+        let mut keys: Vec<(&u64, &usize)> = self.rows.iter().collect();
         keys.sort_unstable();
-        for k in keys {
+        for (k, &row) in keys {
             body.extend_from_slice(&k.to_le_bytes());
-            for x in self.vectors[k].iter() {
+            for x in &self.data[row * dim..(row + 1) * dim] {
                 body.extend_from_slice(&x.to_le_bytes());
             }
         }
@@ -183,20 +216,20 @@ impl Cache {
         bytes.extend_from_slice(MAGIC);
         bytes.extend_from_slice(&fingerprint.to_le_bytes());
         bytes.extend_from_slice(&(dim as u32).to_le_bytes());
-        bytes.extend_from_slice(&(self.vectors.len() as u32).to_le_bytes());
+        bytes.extend_from_slice(&(self.rows.len() as u32).to_le_bytes());
         bytes.extend_from_slice(&body);
         bytes.extend_from_slice(&checksum(&body).to_le_bytes());
         bytes
     }
 
-    /// How many vectors it holds.
+    /// How many texts it holds a vector for.
     pub fn len(&self) -> usize {
-        self.vectors.len()
+        self.rows.len()
     }
 
     /// True when it holds none.
     pub fn is_empty(&self) -> bool {
-        self.vectors.is_empty()
+        self.rows.is_empty()
     }
 }
 
@@ -217,21 +250,30 @@ mod tests {
 
     const PRINT: u64 = 0x1234_5678_9abc_def0;
 
+    fn cache(vectors: &[(&str, [f32; 2])]) -> Cache {
+        let mut cache = Cache {
+            dim: 2,
+            ..Cache::default()
+        };
+        for (text, v) in vectors {
+            cache.rows.insert(key(text), cache.data.len() / 2);
+            cache.data.extend_from_slice(v);
+        }
+        cache
+    }
+
     fn two() -> Cache {
-        let mut cache = Cache::default();
-        cache
-            .vectors
-            .insert(key("a"), vec![0.6, 0.8].into_boxed_slice());
-        cache
-            .vectors
-            .insert(key("b"), vec![1.0, 0.0].into_boxed_slice());
-        cache
+        cache(&[("a", [0.6, 0.8]), ("b", [1.0, 0.0])])
     }
 
     #[test]
     fn a_saved_cache_reads_back_whole() {
-        let cache = Cache::parse(&two().bytes(PRINT, 2), PRINT, 2).expect("reads");
-        assert_eq!(cache.vectors, two().vectors);
+        let read = Cache::parse(&two().bytes(PRINT, 2), PRINT, 2).expect("reads");
+        let vector = |c: &Cache, t: &str| c.data[c.rows[&key(t)] * 2..][..2].to_vec();
+        assert_eq!(read.len(), 2);
+        for t in ["a", "b"] {
+            assert_eq!(vector(&read, t), vector(&two(), t));
+        }
     }
 
     #[test]
@@ -239,9 +281,7 @@ mod tests {
         let good = two().bytes(PRINT, 2);
         let mut flipped = good.clone();
         flipped[HEADER + 9] ^= 0x40;
-        let mut nan = two();
-        nan.vectors
-            .insert(key("c"), vec![f32::NAN, 0.0].into_boxed_slice());
+        let nan = cache(&[("a", [0.6, 0.8]), ("c", [f32::NAN, 0.0])]);
         let cases: [(&str, Vec<u8>, u64, usize, &str); 7] = [
             ("empty", Vec::new(), PRINT, 2, "not a qabot embedding cache"),
             (
