@@ -191,8 +191,8 @@ fn load_engine(dir: &Path, config: &Config) -> anyhow::Result<Engine> {
     };
     let (engine, started) = Engine::open(dir, config.matching.clone(), &parsing, &mut progress())
         .map_err(|p| {
-            anyhow::anyhow!("{p}\n(run `qabot check` for every problem; fix them and try again)")
-        })?;
+        anyhow::anyhow!("{p}\n(run `qabot check` for every problem; fix them and try again)")
+    })?;
     let snapshot = &started.snapshot;
     if let (Some(path), Some(why)) = (&snapshot.path, &snapshot.save_error) {
         eprintln!(
@@ -448,8 +448,12 @@ fn check(args: &CheckArgs) -> anyhow::Result<ExitCode> {
                 let mut warnings = advice.len();
                 let config = paths.config()?;
                 if config.matching.semantic {
-                    match Engine::build(k, config.matching.clone(), &paths.knowledge, &mut progress())
-                    {
+                    match Engine::build(
+                        k,
+                        config.matching.clone(),
+                        &paths.knowledge,
+                        &mut progress(),
+                    ) {
                         Ok((engine, _)) => warnings += check_meaning(&engine),
                         Err(p) => {
                             println!("{p}");

@@ -209,6 +209,71 @@ async fn a_reload_past_its_time_limit_is_given_up_and_the_old_knowledge_answers_
     finish(&fake, bot).await;
 }
 
+/// Entries in the big reload below: `QABOT_RELOAD_ENTRIES` overrides (the README's run is
+/// 100,000 in a release build); the default keeps a debug `cargo test` quick.
+fn reload_entries() -> usize {
+    std::env::var("QABOT_RELOAD_ENTRIES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(20_000)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn questions_asked_during_a_big_reload_are_all_answered_by_the_old_or_the_new_knowledge() {
+    let dir = knowledge_dir("");
+    let config = dir.path().join("qabot.toml");
+    let mut text = std::fs::read_to_string(&config).expect("config");
+    text.push_str("semantic = false\n");
+    std::fs::write(&config, text).expect("words only: the pack is too big to embed here");
+    let (fake, bot) = registered(dir.path()).await;
+    let entries = reload_entries();
+    std::fs::write(dir.path().join("k/a.toml"), EDITED_ENTRY).expect("edit");
+    std::fs::write(dir.path().join("k/many.toml"), many_entries(entries)).expect("big file");
+
+    let reload = bot.reload.clone();
+    let reloading = tokio::spawn(async move { reload.reload().await });
+    let (mut asked, mut during) = (0, 0);
+    while !reloading.is_finished() {
+        // Each question is answered (ask_django fails the test otherwise), by one knowledge
+        // or the other, never by a half-loaded one.
+        let answer = body_text(&ask_django(&fake).await);
+        assert!(
+            answer.contains("A web framework.") || answer.contains("A Python web framework."),
+            "{answer}"
+        );
+        asked += 1;
+        if !reloading.is_finished() {
+            during += 1;
+        }
+    }
+    let reloaded = reloading
+        .await
+        .expect("the reload task")
+        .expect("a good pack reloads");
+    assert_eq!(reloaded.entries, entries + 1);
+    assert!(
+        during > 0,
+        "questions were answered while {entries} entries loaded ({asked} asked)"
+    );
+    let answer = body_text(&ask_django(&fake).await);
+    assert!(answer.contains("A Python web framework."), "{answer}");
+    let last = fake
+        .send_message(
+            MessageSpec::guild(&format!("how do I set up widget number {}?", entries - 1))
+                .mentioning_bot(),
+        )
+        .await;
+    let reply = fake
+        .wait_for_request(delivered_to(last), WAIT)
+        .await
+        .expect("a new entry is answered");
+    assert!(
+        body_text(&reply).contains(&format!("Step {}.", entries - 1)),
+        "{reply:#?}"
+    );
+    finish(&fake, bot).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_aspect_re_registers_and_an_unchanged_set_sends_nothing() {
     let dir = knowledge_dir("");

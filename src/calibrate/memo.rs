@@ -100,10 +100,7 @@ mod tests {
             assert_eq!(decode(&bad, 7), None, "flipped byte {at}");
         }
         assert_eq!(decode(&good[..SIZE - 1], 7), None, "truncated");
-        let upside_down = Calibration {
-            own: 0.2,
-            ..CAL
-        };
+        let upside_down = Calibration { own: 0.2, ..CAL };
         assert_eq!(decode(&encode(7, &upside_down), 7), None, "own below noise");
     }
 }

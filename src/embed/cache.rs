@@ -154,7 +154,8 @@ impl Cache {
             let batch: Vec<&str> = chunk.iter().map(|&i| texts[i]).collect();
             for (&i, v) in chunk.iter().zip(model.embed(&batch)?) {
                 self.rows.insert(keys[i], self.data.len() / dim);
-                self.data.extend(v.iter().copied().chain(std::iter::repeat(0.0)).take(dim));
+                self.data
+                    .extend(v.iter().copied().chain(std::iter::repeat(0.0)).take(dim));
             }
             if progress(((n + 1) * PROGRESS_STEP).min(total), total).is_break() {
                 return Err(ModelError::Stopped);

@@ -262,7 +262,11 @@ mod tests {
             let plain: f32 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
             assert!((cosine(&a, &b) - plain).abs() < 1e-4, "length {n}");
         }
-        assert_eq!(cosine(&[1.0, 2.0, 3.0], &[1.0]), 1.0, "the shorter length counts");
+        assert_eq!(
+            cosine(&[1.0, 2.0, 3.0], &[1.0]),
+            1.0,
+            "the shorter length counts"
+        );
     }
 
     #[test]
