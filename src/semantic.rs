@@ -10,6 +10,8 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use rayon::prelude::*;
+
 use crate::calibrate::{self, Calibration};
 use crate::embed::{Cache, Model, ModelError, Opened, Progress};
 use crate::knowledge::Knowledge;
@@ -25,6 +27,10 @@ pub enum Kind {
     /// people ask.
     Answer,
 }
+
+/// Phrasings compared with a question (or chat line) per task: a pack with more is scanned
+/// on every core, since comparing with every phrasing reads all their vectors.
+const SCAN_ROWS: usize = 4096;
 
 /// Whose phrasing a vector is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -298,14 +304,28 @@ impl Semantic {
                 }
             }
         }
-        let noise: Vec<f32> = chat
-            .chunks_exact(dim)
-            .map(|c| {
-                rows.iter()
-                    .map(|(_, v)| crate::embed::cosine(c, v))
-                    .fold(-1.0, f32::max)
-            })
-            .collect();
+        // Row by row, every chat line against it: the chat lines stay in the cache while the
+        // phrasings stream past once (line by line, a big pack's vectors were read from
+        // memory a hundred times over).
+        let lines = chat.len() / dim.max(1);
+        let noise = self
+            .vectors
+            .par_chunks(dim.max(1) * SCAN_ROWS)
+            .fold(
+                || vec![-1.0f32; lines],
+                |mut best, block| {
+                    for v in block.chunks_exact(dim) {
+                        for (b, c) in best.iter_mut().zip(chat.chunks_exact(dim)) {
+                            *b = b.max(crate::embed::cosine(c, v));
+                        }
+                    }
+                    best
+                },
+            )
+            .reduce(
+                || vec![-1.0f32; lines],
+                |a, b| a.iter().zip(&b).map(|(x, y)| x.max(*y)).collect(),
+            );
         Calibration::measure(&own, &noise)
     }
 
@@ -395,9 +415,24 @@ impl Semantic {
                 aspect_texts: vec![0.0; n as usize],
             })
             .collect();
-        let dim = self.model.dim();
-        for (owner, row) in self.owners.iter().zip(self.vectors.chunks_exact(dim)) {
-            let cos = crate::embed::cosine(q, row);
+        let dim = self.model.dim().max(1);
+        // Every cosine first (on every core for a big pack: the scan reads all the vectors),
+        // then each entry's best per kind.
+        let mut cosines = vec![0f32; self.owners.len()];
+        let scan = |(block, out): (&[f32], &mut [f32])| {
+            for (row, cos) in block.chunks_exact(dim).zip(out) {
+                *cos = crate::embed::cosine(q, row);
+            }
+        };
+        if self.owners.len() > SCAN_ROWS {
+            self.vectors
+                .par_chunks(dim * SCAN_ROWS)
+                .zip(cosines.par_chunks_mut(SCAN_ROWS))
+                .for_each(scan);
+        } else {
+            scan((&self.vectors, &mut cosines));
+        }
+        for (owner, &cos) in self.owners.iter().zip(&cosines) {
             let c = &mut out[owner.entry as usize];
             let slot = match (owner.aspect, owner.kind) {
                 (None, Kind::Asked) => &mut c.asked,
