@@ -13,7 +13,8 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use crate::calibrate::{self, Calibration};
-use crate::embed::{Cache, Model, ModelError, Opened, Progress};
+use crate::embed::rows::Block;
+use crate::embed::{Cache, Model, ModelError, Opened, Progress, Rows};
 use crate::knowledge::Knowledge;
 use crate::text;
 
@@ -69,8 +70,8 @@ impl Closeness {
 /// The embedded phrasings of one knowledge, with the model that made them.
 pub struct Semantic {
     model: Arc<Model>,
-    /// Row after row of `model.dim()` floats, unit length.
-    vectors: Vec<f32>,
+    /// One unit vector per phrasing, in 8 bits.
+    vectors: Rows,
     owners: Vec<Owner>,
     /// Per entry, its aspect count (to size [`Closeness`]).
     aspect_counts: Vec<u16>,
@@ -201,6 +202,56 @@ fn calibration_key(model: &Model, texts: &[&str], owners: &[Owner]) -> u64 {
     h.digest()
 }
 
+/// The pack's calibration from its phrasings' vectors (`flat`, row after row of `dim`) and
+/// the chat lines': each way of asking for an entry against the entry's other phrasings
+/// (itself left out), and each chat line against everything.
+fn measure(owners: &[Owner], flat: &[f32], chat: &[f32], dim: usize) -> Calibration {
+    let dim = dim.max(1);
+    let rows: Vec<(&Owner, &[f32])> = owners.iter().zip(flat.chunks_exact(dim)).collect();
+    let mut own = Vec::new();
+    for group in rows.chunk_by(|a, b| a.0.entry == b.0.entry) {
+        let asked: Vec<&[f32]> = group
+            .iter()
+            .filter(|(o, _)| o.aspect.is_none() && o.kind == Kind::Asked)
+            .map(|&(_, v)| v)
+            .collect();
+        for (i, v) in asked.iter().enumerate() {
+            let best = asked
+                .iter()
+                .enumerate()
+                .filter(|&(j, _)| j != i)
+                .map(|(_, w)| crate::embed::cosine(v, w))
+                .fold(f32::NEG_INFINITY, f32::max);
+            if best.is_finite() {
+                own.push(best);
+            }
+        }
+    }
+    // Block by block, every chat line against it: a block stays in the cache while the chat
+    // lines pass over it, so a big pack's vectors are read from memory once (line by line,
+    // they were read a hundred times over).
+    let lines = chat.len() / dim;
+    let noise = flat
+        .par_chunks(dim * SCAN_ROWS)
+        .fold(
+            || vec![-1.0f32; lines],
+            |mut best, block| {
+                for (b, c) in best.iter_mut().zip(chat.chunks_exact(dim)) {
+                    *b = block
+                        .chunks_exact(dim)
+                        .map(|v| crate::embed::cosine(c, v))
+                        .fold(*b, f32::max);
+                }
+                best
+            },
+        )
+        .reduce(
+            || vec![-1.0f32; lines],
+            |a, b| a.iter().zip(&b).map(|(x, y)| x.max(*y)).collect(),
+        );
+    Calibration::measure(&own, &noise)
+}
+
 impl Semantic {
     /// Embeds every phrasing of `knowledge` with `model`, through the cache at `cache`
     /// (`None`: no cache). `progress` hears about texts being embedded, and may stop it:
@@ -240,8 +291,8 @@ impl Semantic {
             }
             _ => None,
         };
-        let mut vectors = store.into_rows();
-        let chat = vectors.split_off(owners.len() * model.dim());
+        let mut flat = store.into_rows();
+        let chat = flat.split_off(owners.len() * model.dim());
         let aspect_counts = knowledge
             .entries
             .iter()
@@ -255,17 +306,11 @@ impl Semantic {
         };
         let memo = cache.map(calibrate::memo::path);
         let key = calibration_key(&model, &refs, &owners);
-        let mut semantic = Semantic {
-            model,
-            vectors,
-            owners,
-            aspect_counts,
-            calibration: Calibration::default(),
-        };
-        semantic.calibration = match memo.as_deref().and_then(|m| calibrate::memo::load(m, key)) {
+        // Measured on the vectors as the model made them, before they are rounded to 8 bits.
+        let calibration = match memo.as_deref().and_then(|m| calibrate::memo::load(m, key)) {
             Some(stored) => stored,
             None => {
-                let measured = semantic.measure(&chat);
+                let measured = measure(&owners, &flat, &chat, model.dim());
                 if let Some(m) = &memo {
                     // Only a later start's speed depends on it.
                     let _ = calibrate::memo::save(m, key, &measured);
@@ -273,60 +318,16 @@ impl Semantic {
                 measured
             }
         };
+        let vectors = Rows::quantize(&flat, model.dim());
+        drop(flat);
+        let semantic = Semantic {
+            model,
+            vectors,
+            owners,
+            aspect_counts,
+            calibration,
+        };
         Ok((semantic, loaded))
-    }
-
-    /// The pack's calibration: each way of asking for an entry against the entry's other
-    /// phrasings (itself left out), and each chat line against everything.
-    fn measure(&self, chat: &[f32]) -> Calibration {
-        let dim = self.model.dim();
-        let rows: Vec<(&Owner, &[f32])> = self
-            .owners
-            .iter()
-            .zip(self.vectors.chunks_exact(dim))
-            .collect();
-        let mut own = Vec::new();
-        for group in rows.chunk_by(|a, b| a.0.entry == b.0.entry) {
-            for (i, (o, v)) in group.iter().enumerate() {
-                if o.aspect.is_some() || o.kind != Kind::Asked {
-                    continue;
-                }
-                let best = group
-                    .iter()
-                    .enumerate()
-                    .filter(|&(j, (other, _))| {
-                        j != i && other.aspect.is_none() && other.kind == Kind::Asked
-                    })
-                    .map(|(_, (_, w))| crate::embed::cosine(v, w))
-                    .fold(f32::NEG_INFINITY, f32::max);
-                if best.is_finite() {
-                    own.push(best);
-                }
-            }
-        }
-        // Row by row, every chat line against it: the chat lines stay in the cache while the
-        // phrasings stream past once (line by line, a big pack's vectors were read from
-        // memory a hundred times over).
-        let lines = chat.len() / dim.max(1);
-        let noise = self
-            .vectors
-            .par_chunks(dim.max(1) * SCAN_ROWS)
-            .fold(
-                || vec![-1.0f32; lines],
-                |mut best, block| {
-                    for v in block.chunks_exact(dim) {
-                        for (b, c) in best.iter_mut().zip(chat.chunks_exact(dim)) {
-                            *b = b.max(crate::embed::cosine(c, v));
-                        }
-                    }
-                    best
-                },
-            )
-            .reduce(
-                || vec![-1.0f32; lines],
-                |a, b| a.iter().zip(&b).map(|(x, y)| x.max(*y)).collect(),
-            );
-        Calibration::measure(&own, &noise)
     }
 
     /// Entries most of whose ways of being asked sit closer to one other entry's than to
@@ -334,13 +335,12 @@ impl Semantic {
     /// Compares every pair of whole-entry phrasings, so it is for `qabot check`, not for
     /// every load.
     pub fn confusable(&self) -> Vec<Confusion> {
-        let dim = self.model.dim();
-        let asked: Vec<(usize, &[f32])> = self
+        let asked: Vec<(usize, Vec<f32>)> = self
             .owners
             .iter()
-            .zip(self.vectors.chunks_exact(dim))
-            .filter(|(o, _)| o.aspect.is_none() && o.kind == Kind::Asked)
-            .map(|(o, v)| (o.entry as usize, v))
+            .enumerate()
+            .filter(|(_, o)| o.aspect.is_none() && o.kind == Kind::Asked)
+            .map(|(i, o)| (o.entry as usize, self.vectors.row(i)))
             .collect();
         let mut out = Vec::new();
         let mut start = 0;
@@ -349,11 +349,11 @@ impl Semantic {
             // Per other entry, how many of this entry's phrasings are closer to it.
             let mut tally: Vec<(usize, usize)> = Vec::new();
             for i in start..end {
-                let v = asked[i].1;
+                let v = &asked[i].1;
                 let mut own = f32::NEG_INFINITY;
                 let mut other = (f32::NEG_INFINITY, entry);
-                for (j, &(e, w)) in asked.iter().enumerate() {
-                    let cos = crate::embed::cosine(v, w);
+                for (j, (e, w)) in asked.iter().enumerate() {
+                    let (e, cos) = (*e, crate::embed::cosine(v, w));
                     if e != entry && cos > other.0 {
                         other = (cos, e);
                     } else if e == entry && j != i {
@@ -415,22 +415,24 @@ impl Semantic {
                 aspect_texts: vec![0.0; n as usize],
             })
             .collect();
-        let dim = self.model.dim().max(1);
         // Every cosine first (on every core for a big pack: the scan reads all the vectors),
         // then each entry's best per kind.
         let mut cosines = vec![0f32; self.owners.len()];
-        let scan = |(block, out): (&[f32], &mut [f32])| {
-            for (row, cos) in block.chunks_exact(dim).zip(out) {
-                *cos = crate::embed::cosine(q, row);
+        let scan = |(block, out): (Block, &mut [f32])| {
+            for (cos, slot) in block.cosines(q).zip(out) {
+                *slot = cos;
             }
         };
         if self.owners.len() > SCAN_ROWS {
             self.vectors
-                .par_chunks(dim * SCAN_ROWS)
+                .par_blocks(SCAN_ROWS)
                 .zip(cosines.par_chunks_mut(SCAN_ROWS))
                 .for_each(scan);
         } else {
-            scan((&self.vectors, &mut cosines));
+            self.vectors
+                .blocks(SCAN_ROWS)
+                .zip(cosines.chunks_mut(SCAN_ROWS))
+                .for_each(scan);
         }
         for (owner, &cos) in self.owners.iter().zip(&cosines) {
             let c = &mut out[owner.entry as usize];

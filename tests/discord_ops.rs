@@ -259,7 +259,7 @@ async fn questions_asked_during_a_big_reload_are_all_answered_by_the_old_or_the_
     assert!(answer.contains("A Python web framework."), "{answer}");
     let last = fake
         .send_message(
-            MessageSpec::guild(&format!("how do I set up widget number {}?", entries - 1))
+            MessageSpec::guild(format!("how do I set up widget number {}?", entries - 1))
                 .mentioning_bot(),
         )
         .await;

@@ -6,6 +6,7 @@
 
 pub mod cache;
 pub mod model;
+pub mod rows;
 
 pub use cache::{Cache, Opened};
 
@@ -13,6 +14,7 @@ pub use cache::{Cache, Opened};
 /// time limit stops embedding rather than burn a core for nothing.
 pub type Progress<'a> = &'a mut dyn FnMut(usize, usize) -> std::ops::ControlFlow<()>;
 pub use model::{cosine, Model, ModelError};
+pub use rows::Rows;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
