@@ -251,6 +251,7 @@ async fn questions_asked_during_a_big_reload_are_all_answered_by_the_old_or_the_
         .expect("the reload task")
         .expect("a good pack reloads");
     assert_eq!(reloaded.entries, entries + 1);
+    eprintln!("{asked} questions asked during the reload of {entries} entries, {during} answered before it ended");
     assert!(
         during > 0,
         "questions were answered while {entries} entries loaded ({asked} asked)"
