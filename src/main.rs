@@ -559,9 +559,14 @@ fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// A latency as eval prints it: milliseconds, one decimal.
+/// A latency as eval prints it: milliseconds with one decimal, or microseconds below one
+/// millisecond (matching by words alone takes tens of them).
 fn millis(d: std::time::Duration) -> String {
-    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+    if d.as_micros() < 1000 {
+        format!("{} µs", d.as_micros())
+    } else {
+        format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+    }
 }
 
 fn print_misses(set: &Path, report: &qabot::eval::Report) {

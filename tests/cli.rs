@@ -158,11 +158,16 @@ fn eval_prints_both_figures_and_misses() {
         .lines()
         .find(|l| l.starts_with(tsv.to_str().unwrap()) && !l.contains("miss:"))
         .unwrap_or_else(|| panic!("no table row for the set: {text}"));
-    // Exactly right, off-topic quiet, answered or in the first three: count and share each.
+    // Exactly right, off-topic quiet, answered or in the first three: count and share each;
+    // then the median and 99th percentile time to decide.
     let cells: Vec<&str> = row.split_whitespace().skip(1).collect();
     assert_eq!(
-        cells,
+        cells[..6],
         ["1/2", "50.0%", "1/1", "100.0%", "1/2", "50.0%"],
+        "{text}"
+    );
+    assert!(
+        matches!(cells[6..], [_, "ms" | "µs", "/", _, "ms" | "µs"]),
         "{text}"
     );
     assert!(text.contains("miss: \"is django opinionated\""), "{text}");
