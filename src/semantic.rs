@@ -184,6 +184,16 @@ fn answer_text(answer: &str) -> String {
     }
 }
 
+/// Every text embedded: the phrasings, then the calibration's chat lines (through the cache
+/// too: measuring noise must not cost a restart a hundred embeddings).
+fn with_chat(phrasings: &[String]) -> Vec<&str> {
+    phrasings
+        .iter()
+        .map(String::as_str)
+        .chain(calibrate::chat_lines().map(|l| -> &str { l }))
+        .collect()
+}
+
 /// Everything a calibration is measured from: the model, every text embedded (phrasings,
 /// then chat lines) and whose each phrasing is.
 fn calibration_key(model: &Model, texts: &[&str], owners: &[Owner]) -> u64 {
@@ -263,13 +273,7 @@ impl Semantic {
         progress: Progress,
     ) -> Result<(Semantic, Loaded), ModelError> {
         let (texts, owners) = phrasings(knowledge);
-        // The chat lines go through the cache too: measuring noise must not cost a restart
-        // a hundred embeddings.
-        let refs: Vec<&str> = texts
-            .iter()
-            .map(String::as_str)
-            .chain(calibrate::chat_lines().map(|l| -> &str { l }))
-            .collect();
+        let refs = with_chat(&texts);
         let (mut store, opened) = match cache {
             Some(path) => Cache::open(path, &model),
             None => (Cache::default(), Opened::Missing),
@@ -463,12 +467,7 @@ mod tests {
 
     fn key_of(knowledge: &Knowledge, model: &Model) -> u64 {
         let (texts, owners) = phrasings(knowledge);
-        let refs: Vec<&str> = texts
-            .iter()
-            .map(String::as_str)
-            .chain(calibrate::chat_lines().map(|l| -> &str { l }))
-            .collect();
-        calibration_key(model, &refs, &owners)
+        calibration_key(model, &with_chat(&texts), &owners)
     }
 
     #[test]
