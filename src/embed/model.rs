@@ -17,9 +17,11 @@ use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
 /// A chat question is a few dozen; an answer beyond this is judged by its opening.
 pub const MAX_TOKENS: usize = 256;
 
-/// Texts embedded in one forward pass: larger batches waste work on padding, smaller ones
-/// on per-pass overhead.
-const BATCH: usize = 32;
+/// Texts embedded in one forward pass: larger batches waste work on padding and outgrow the
+/// CPU's caches, smaller ones pay per-pass overhead. Measured on the shipped pack's first
+/// start (2 cores): 32 took 6.4 s and 214 MB, 16 took 4.4 s, 8 took 4.2 s and 157 MB, 1
+/// took 6.2 s.
+const BATCH: usize = 8;
 
 /// Largest model file read (the f32 original is 91 MB; a base-size BERT about 440 MB).
 const MAX_WEIGHTS_BYTES: u64 = 512 * 1024 * 1024;
