@@ -1,5 +1,6 @@
 //! Embeddings: a sentence model that turns text into vectors whose cosine measures closeness
-//! of meaning, and the on-disk cache that spares re-embedding an unchanged pack.
+//! of meaning, the on-disk cache that spares re-embedding an unchanged pack, and the 8-bit
+//! rows a pack's vectors are held in.
 //!
 //! This is the semantic side's machinery only; what the vectors are of, and how they count
 //! in a decision, is [`crate::semantic`]'s business.
