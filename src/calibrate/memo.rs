@@ -33,11 +33,7 @@ pub fn load(path: &Path, key: u64) -> Option<Calibration> {
 
 /// Stores `calibration` for `key` at `path`, atomically (a temporary file renamed over).
 pub fn save(path: &Path, key: u64, calibration: &Calibration) -> std::io::Result<()> {
-    let tmp = crate::embed::cache::temp_name(path);
-    std::fs::write(&tmp, encode(key, calibration))?;
-    std::fs::rename(&tmp, path).inspect_err(|_| {
-        let _ = std::fs::remove_file(&tmp);
-    })
+    crate::embed::cache::write_atomically(path, &encode(key, calibration))
 }
 
 fn encode(key: u64, c: &Calibration) -> Vec<u8> {

@@ -127,7 +127,7 @@ impl Cache {
         Ok(cache)
     }
 
-    /// Makes the cache hold the vectors of exactly `texts`, in order ([`Cache::rows`]): from
+    /// Makes the cache hold the vectors of exactly `texts`, in order ([`Cache::into_rows`]): from
     /// the cache where it has them, embedded with `model` where it does not. `progress`
     /// hears about the texts embedded, and may stop the embedding ([`ModelError::Stopped`];
     /// what was embedded stays, for a later save). Returns how many texts were embedded.
@@ -178,13 +178,8 @@ impl Cache {
         Ok(total)
     }
 
-    /// Every vector, row after row: after [`Cache::embed`], one row per text asked for, in
-    /// that order.
-    pub fn rows(&self) -> &[f32] {
-        &self.data
-    }
-
-    /// The rows, without copying them.
+    /// Every vector, row after row, without copying them: after [`Cache::embed`], one row
+    /// per text asked for, in that order.
     pub fn into_rows(self) -> Vec<f32> {
         self.data
     }
@@ -195,11 +190,7 @@ impl Cache {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent)?;
         }
-        let tmp = temp_name(path);
-        std::fs::write(&tmp, &bytes)?;
-        std::fs::rename(&tmp, path).inspect_err(|_| {
-            let _ = std::fs::remove_file(&tmp);
-        })
+        write_atomically(path, &bytes)
     }
 
     /// The file's bytes: header, records in key order, checksum.
@@ -232,6 +223,18 @@ impl Cache {
     pub fn is_empty(&self) -> bool {
         self.rows.is_empty()
     }
+}
+
+/// Writes `bytes` to a temporary file beside `path` and renames it over `path`, so a reader
+/// sees the old file or the new one, never half of one. The temporary file is removed if
+/// either step fails.
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = temp_name(path);
+    std::fs::write(&tmp, bytes)
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .inspect_err(|_| {
+            let _ = std::fs::remove_file(&tmp);
+        })
 }
 
 /// A temporary name beside `path`, unique to this process and moment, so two processes

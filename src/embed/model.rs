@@ -199,27 +199,38 @@ fn fingerprint(parts: &[&[u8]]) -> u64 {
 }
 
 /// The cosine of two unit vectors.
+pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
+    dot(a, b)
+}
+
+/// `a · b`, for vectors stored as floats or as bytes.
 ///
 /// Summed in [`LANES`] running totals, which the compiler keeps in one SIMD register: a
 /// single running sum is a chain of dependent additions that it may not reorder, and
 /// comparing a question with every phrasing of a 10,000-entry pack was several times
-/// slower that way.
-pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
+/// slower that way. Inlined so that a caller compiled for wider instructions gets them.
+#[inline(always)]
+pub(crate) fn dot<T: Copy + Into<f32>>(a: &[f32], b: &[T]) -> f32 {
     let n = a.len().min(b.len());
-    let (a, b) = (&a[..n], &b[..n]);
+    let whole = n - n % LANES;
     let mut lanes = [0f32; LANES];
-    let (whole_a, rest_a) = a.split_at(n - n % LANES);
-    let (whole_b, rest_b) = b.split_at(n - n % LANES);
-    for (x, y) in whole_a.chunks_exact(LANES).zip(whole_b.chunks_exact(LANES)) {
+    for (x, y) in a[..whole]
+        .chunks_exact(LANES)
+        .zip(b[..whole].chunks_exact(LANES))
+    {
         for i in 0..LANES {
-            lanes[i] += x[i] * y[i];
+            lanes[i] += x[i] * y[i].into();
         }
     }
-    let tail: f32 = rest_a.iter().zip(rest_b).map(|(x, y)| x * y).sum();
+    let tail: f32 = a[whole..n]
+        .iter()
+        .zip(&b[whole..n])
+        .map(|(&x, &y)| x * y.into())
+        .sum();
     lanes.iter().sum::<f32>() + tail
 }
 
-/// Running totals in [`cosine`]: one AVX register of `f32`s (two SSE ones).
+/// Running totals in [`dot`]: one AVX register of `f32`s (two SSE ones).
 const LANES: usize = 8;
 
 #[cfg(test)]

@@ -111,37 +111,14 @@ fn dot(q: &[f32], row: &[i8]) -> f32 {
         // SAFETY: the CPU was just seen to have both features `dot_avx2` is compiled for.
         return unsafe { dot_avx2(q, row) };
     }
-    dot_lanes(q, row)
+    super::model::dot(q, row)
 }
 
-/// [`dot_lanes`] compiled for AVX2 and FMA.
+/// [`super::model::dot`] compiled for AVX2 and FMA.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn dot_avx2(q: &[f32], row: &[i8]) -> f32 {
-    dot_lanes(q, row)
-}
-
-/// `q · row`, summed in eight lanes the compiler vectorises (see [`super::cosine`]).
-#[inline(always)]
-fn dot_lanes(q: &[f32], row: &[i8]) -> f32 {
-    const LANES: usize = 8;
-    let n = q.len().min(row.len());
-    let whole = n - n % LANES;
-    let mut lanes = [0f32; LANES];
-    for (x, y) in q[..whole]
-        .chunks_exact(LANES)
-        .zip(row[..whole].chunks_exact(LANES))
-    {
-        for i in 0..LANES {
-            lanes[i] += x[i] * f32::from(y[i]);
-        }
-    }
-    let tail: f32 = q[whole..n]
-        .iter()
-        .zip(&row[whole..n])
-        .map(|(x, &y)| x * f32::from(y))
-        .sum();
-    lanes.iter().sum::<f32>() + tail
+    super::model::dot(q, row)
 }
 
 #[cfg(test)]
