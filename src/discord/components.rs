@@ -36,13 +36,14 @@ pub(crate) async fn on_component(shared: &Shared, ctx: &Context, component: &Com
         }
         Action::Delete { asker } => {
             if user != asker && !moderator(component.member.as_ref()) {
-                let note = render::ephemeral_note(
-                    "Only the person who asked (or a moderator) can delete this.",
-                );
-                let result = component
-                    .create_response(&ctx.http, CreateInteractionResponse::Message(note))
+                return shared
+                    .note(
+                        ctx,
+                        InteractionRef::Component(component),
+                        "Only the person who asked (or a moderator) can delete this.",
+                        "delete",
+                    )
                     .await;
-                return shared.logged(result, "delete");
             }
             // DEFERRED_UPDATE_MESSAGE: after it, the interaction's original response is the
             // message the button is on.
@@ -90,11 +91,14 @@ pub(crate) async fn on_component(shared: &Shared, ctx: &Context, component: &Com
                     user: shared.feedback.user(user),
                 });
             }
-            let note = render::ephemeral_note("Thanks for the feedback!");
-            let result = component
-                .create_response(&ctx.http, CreateInteractionResponse::Message(note))
+            shared
+                .note(
+                    ctx,
+                    InteractionRef::Component(component),
+                    "Thanks for the feedback!",
+                    "vote",
+                )
                 .await;
-            shared.logged(result, "vote");
         }
         Action::Alternate { message } => {
             context_menu::on_pick(shared, ctx, component, message).await;
@@ -116,12 +120,14 @@ async fn show(
     let engine = shared.engine();
     let found = engine.knowledge().entries.iter().find(|e| e.id == entry);
     let (Some(reply), Some(e)) = (engine.answer_for(&entry, aspect.as_deref()), found) else {
-        let note =
-            render::ephemeral_note("That answer is no longer in my knowledge; try `/topics`.");
-        let result = component
-            .create_response(&ctx.http, CreateInteractionResponse::Message(note))
+        return shared
+            .note(
+                ctx,
+                InteractionRef::Component(component),
+                "That answer is no longer in my knowledge; try `/topics`.",
+                "show",
+            )
             .await;
-        return shared.logged(result, "show");
     };
     let user = component.user.id.get();
     let ephemeral = component
@@ -179,12 +185,14 @@ async fn one_aspect(
                 .await;
         }
         None => {
-            let note =
-                render::ephemeral_note("That aspect is no longer in my knowledge; try `/topics`.");
-            let result = component
-                .create_response(&ctx.http, CreateInteractionResponse::Message(note))
+            shared
+                .note(
+                    ctx,
+                    InteractionRef::Component(component),
+                    "That aspect is no longer in my knowledge; try `/topics`.",
+                    "aspect",
+                )
                 .await;
-            shared.logged(result, "aspect");
         }
     }
 }

@@ -12,7 +12,7 @@ use serenity::all::{
 use super::commands;
 use super::feedback::{self, Alternate};
 use super::render;
-use super::state::{moderator, Shared};
+use super::state::{moderator, InteractionRef, Shared};
 use crate::engine::Engine;
 use crate::reply::shorten;
 
@@ -91,9 +91,14 @@ pub(crate) async fn on_pick(
             note
         }
     };
-    let note = CreateInteractionResponse::Message(render::ephemeral_note(&text));
-    let result = component.create_response(&ctx.http, note).await;
-    shared.logged(result, "alternate pick");
+    shared
+        .note(
+            ctx,
+            InteractionRef::Component(component),
+            &text,
+            "alternate pick",
+        )
+        .await;
 }
 
 /// `(entry id, title)` of the entries to offer for `question` in "Add as alternate

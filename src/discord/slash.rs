@@ -34,9 +34,10 @@ pub(crate) async fn on_command(shared: &Shared, ctx: &Context, command: &Command
         return shared.logged(result, name);
     }
     if !shared.gate().admit_user(user) {
-        let note = render::ephemeral_note("Slow down a little: ask again in a few seconds.");
-        let note = CreateInteractionResponse::Message(note);
-        shared.logged(command.create_response(&ctx.http, note).await, name);
+        let slow = "Slow down a little: ask again in a few seconds.";
+        shared
+            .note(ctx, InteractionRef::Command(command), slow, name)
+            .await;
         return;
     }
     let engine = shared.engine();
@@ -87,13 +88,14 @@ async fn ask(
                 engine.answer_for(entry, aspect),
                 engine.knowledge().entries.iter().find(|e| e.id == entry),
             ) else {
-                let note = render::ephemeral_note(
-                    "That answer is no longer in my knowledge; try `/topics`.",
-                );
-                let result = command
-                    .create_response(&ctx.http, CreateInteractionResponse::Message(note))
+                return shared
+                    .note(
+                        ctx,
+                        InteractionRef::Command(command),
+                        "That answer is no longer in my knowledge; try `/topics`.",
+                        commands::ASK,
+                    )
                     .await;
-                return shared.logged(result, commands::ASK);
             };
             let rated = shared.config.discord.feedback_buttons.then(|| Rated {
                 entry: entry.to_string(),
@@ -106,13 +108,14 @@ async fn ask(
         }
         None => {
             let Some(answer) = shared.ask(engine, typed).await else {
-                let note = render::ephemeral_note(
-                    "Something went wrong matching that question; please try other words.",
-                );
-                let result = command
-                    .create_response(&ctx.http, CreateInteractionResponse::Message(note))
+                return shared
+                    .note(
+                        ctx,
+                        InteractionRef::Command(command),
+                        "Something went wrong matching that question; please try other words.",
+                        commands::ASK,
+                    )
                     .await;
-                return shared.logged(result, commands::ASK);
             };
             shared.log_miss(engine, typed, &answer, user);
             let rated = shared.rated(engine, &answer);

@@ -194,6 +194,17 @@ impl Shared {
         .await
     }
 
+    /// Answers an interaction with a private note (a refusal, a thanks, something no longer
+    /// there): one attempt, a failure logged and counted under `what`.
+    pub(crate) async fn note(&self, ctx: &Context, to: InteractionRef<'_>, text: &str, what: &str) {
+        let note = CreateInteractionResponse::Message(render::ephemeral_note(text));
+        let result = match to {
+            InteractionRef::Command(c) => c.create_response(&ctx.http, note).await,
+            InteractionRef::Component(c) => c.create_response(&ctx.http, note).await,
+        };
+        self.logged(result, what);
+    }
+
     /// Sends an interaction's response, then its followups in order; true if the response was
     /// accepted. Retried like channel replies: a 5xx on the callback still leaves time in
     /// Discord's 3-second window.
