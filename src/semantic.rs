@@ -465,6 +465,12 @@ mod tests {
         Knowledge::from_sources(&[(PathBuf::from("k/a.toml"), text)]).expect("valid")
     }
 
+    /// The shipped model, loaded once for the whole test binary.
+    fn shipped_model() -> Arc<Model> {
+        crate::embed::shared(&Path::new(env!("CARGO_MANIFEST_DIR")).join("models/all-MiniLM-L6-v2"))
+            .expect("shipped model")
+    }
+
     fn key_of(knowledge: &Knowledge, model: &Model) -> u64 {
         let (texts, owners) = phrasings(knowledge);
         calibration_key(model, &with_chat(&texts), &owners)
@@ -472,10 +478,7 @@ mod tests {
 
     #[test]
     fn a_stopped_build_keeps_what_it_embedded_and_a_corrupt_cache_is_rebuilt() {
-        let model = crate::embed::shared(
-            &Path::new(env!("CARGO_MANIFEST_DIR")).join("models/all-MiniLM-L6-v2"),
-        )
-        .expect("shipped model");
+        let model = shipped_model();
         let dir = tempfile::tempdir().expect("temp dir");
         let cache = dir.path().join("k.bin");
         let knowledge = pack(40);
@@ -542,10 +545,7 @@ mod tests {
 
     #[test]
     fn entries_asked_like_another_are_confusable_and_distinct_ones_are_not() {
-        let model = crate::embed::shared(
-            &Path::new(env!("CARGO_MANIFEST_DIR")).join("models/all-MiniLM-L6-v2"),
-        )
-        .expect("shipped model");
+        let model = shipped_model();
         let text = r#"
 [[entry]]
 id = "bread"
