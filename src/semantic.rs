@@ -13,7 +13,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use crate::calibrate::{self, Calibration};
-use crate::embed::rows::Block;
+use crate::embed::rows::{self, Block};
 use crate::embed::{Cache, Model, ModelError, Opened, Progress, Rows};
 use crate::knowledge::Knowledge;
 use crate::text;
@@ -274,6 +274,37 @@ impl Semantic {
     ) -> Result<(Semantic, Loaded), ModelError> {
         let (texts, owners) = phrasings(knowledge);
         let refs = with_chat(&texts);
+        let key = calibration_key(&model, &refs, &owners);
+        let aspect_counts = knowledge
+            .entries
+            .iter()
+            .map(|e| e.aspects.len() as u16)
+            .collect();
+        let memo = cache.map(calibrate::memo::path);
+        let stored = cache.map(rows::path);
+        // An unchanged pack: its rows and calibration as they were stored, the cache unread.
+        let prepared = memo.as_deref().zip(stored.as_deref()).and_then(|(m, r)| {
+            let calibration = calibrate::memo::load(m, key)?;
+            Some((Rows::load(r, key)?, calibration))
+        });
+        if let Some((vectors, calibration)) = prepared {
+            if vectors.len() == owners.len() {
+                let loaded = Loaded {
+                    phrasings: owners.len(),
+                    embedded: 0,
+                    cache: Opened::Unneeded,
+                    save_error: None,
+                };
+                let semantic = Semantic {
+                    model,
+                    vectors,
+                    owners,
+                    aspect_counts,
+                    calibration,
+                };
+                return Ok((semantic, loaded));
+            }
+        }
         let (mut store, opened) = match cache {
             Some(path) => Cache::open(path, &model),
             None => (Cache::default(), Opened::Missing),
@@ -297,19 +328,12 @@ impl Semantic {
         };
         let mut flat = store.into_rows();
         let chat = flat.split_off(owners.len() * model.dim());
-        let aspect_counts = knowledge
-            .entries
-            .iter()
-            .map(|e| e.aspects.len() as u16)
-            .collect();
-        let loaded = Loaded {
+        let mut loaded = Loaded {
             phrasings: owners.len(),
             embedded,
             cache: opened,
             save_error,
         };
-        let memo = cache.map(calibrate::memo::path);
-        let key = calibration_key(&model, &refs, &owners);
         // Measured on the vectors as the model made them, before they are rounded to 8 bits.
         let calibration = match memo.as_deref().and_then(|m| calibrate::memo::load(m, key)) {
             Some(stored) => stored,
@@ -324,6 +348,11 @@ impl Semantic {
         };
         let vectors = Rows::quantize(&flat, model.dim());
         drop(flat);
+        if let Some(path) = &stored {
+            if let Err(e) = vectors.save(path, key) {
+                loaded.save_error.get_or_insert(e.to_string());
+            }
+        }
         let semantic = Semantic {
             model,
             vectors,
@@ -502,9 +531,20 @@ mod tests {
         );
         assert_eq!(loaded.cache, Opened::Read(kept));
 
+        // Unchanged, the pack's 8-bit rows and calibration are read as stored, the cache not
+        // opened; the same vectors either way.
         let (measured, again) =
             Semantic::build(&knowledge, Arc::clone(&model), Some(&cache), &mut go).expect("builds");
+        assert_eq!((again.embedded, again.cache), (0, Opened::Unneeded));
+        let stored = rows::path(&cache);
+        std::fs::remove_file(&stored).expect("rows stored");
+        let (rebuilt, again) =
+            Semantic::build(&knowledge, Arc::clone(&model), Some(&cache), &mut go).expect("builds");
         assert_eq!((again.embedded, again.cache), (0, Opened::Read(total)));
+        let q = measured
+            .embed_question("how do i fix gadget 3")
+            .expect("embeds");
+        assert_eq!(measured.closeness(&q), rebuilt.closeness(&q));
 
         // The calibration is stored beside the cache and used while its key matches; one
         // measured on other texts (here: fewer entries) is never used.
@@ -530,6 +570,7 @@ mod tests {
         let last = bytes.len() - 20;
         bytes[last] ^= 0x01;
         std::fs::write(&cache, bytes).expect("corrupt it");
+        std::fs::remove_file(&stored).expect("rows stored");
         let (_, rebuilt) =
             Semantic::build(&knowledge, model, Some(&cache), &mut go).expect("builds");
         assert_eq!(

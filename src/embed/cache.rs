@@ -45,6 +45,9 @@ pub enum Opened {
     Missing,
     /// A file that could not be trusted, and why; it will be rebuilt.
     Rebuilt(String),
+    /// Not opened: the pack is unchanged, and its 8-bit rows and calibration were stored
+    /// beside the cache ([`super::rows::path`]).
+    Unneeded,
 }
 
 /// A text's key: FNV-1a of its bytes, then its length, mixed.
@@ -146,9 +149,11 @@ impl Cache {
         }
         let keys: Vec<u64> = texts.iter().map(|t| key(t)).collect();
         let mut wanted = std::collections::HashSet::new();
-        let missing: Vec<usize> = (0..keys.len())
+        let mut missing: Vec<usize> = (0..keys.len())
             .filter(|&i| !self.rows.contains_key(&keys[i]) && wanted.insert(keys[i]))
             .collect();
+        // Texts of like length in one pass of the model waste little on padding.
+        missing.sort_by_key(|&i| texts[i].len());
         let total = missing.len();
         for (n, chunk) in missing.chunks(PROGRESS_STEP).enumerate() {
             let batch: Vec<&str> = chunk.iter().map(|&i| texts[i]).collect();

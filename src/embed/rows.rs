@@ -6,6 +6,16 @@
 //! quarter of the memory. The question itself stays in 32 bits, so the only rounding is the
 //! stored vector's, under 0.4 % of its largest component: on every evaluation set the
 //! decisions are the same as with 32-bit vectors.
+//!
+//! The rows of a pack are also stored as they are, beside the embedding cache
+//! (`<cache>.rows`), keyed like the calibration memo by everything they were made from: a
+//! restart of an unchanged pack reads a quarter of the bytes and rounds nothing, where
+//! opening the cache read every float, indexed it by text and rounded it again (most of a
+//! 10,000-entry start). Like the cache, the file is checked whole and never trusted blindly.
+
+use std::path::{Path, PathBuf};
+
+use xxhash_rust::xxh3::xxh3_64;
 
 /// Vectors of one length, row after row.
 #[derive(Debug, Default)]
@@ -85,6 +95,79 @@ impl Rows {
     }
 }
 
+/// The file's first bytes: format name and version.
+const MAGIC: &[u8; 8] = b"qabotr01";
+
+/// Magic, key, dim, rows; then the scales, the bytes and a checksum of all before it.
+const HEADER: usize = 8 + 8 + 8 + 8;
+
+/// Largest rows file read: 100,000 entries' phrasings take about 400 MB.
+const MAX_FILE_BYTES: u64 = 4 << 30;
+
+/// The rows file that goes with the embedding cache at `cache`.
+pub fn path(cache: &Path) -> PathBuf {
+    let mut name = cache.file_name().unwrap_or_default().to_os_string();
+    name.push(".rows");
+    cache.with_file_name(name)
+}
+
+impl Rows {
+    /// The rows stored at `path` for `key`, if there are any to trust.
+    pub fn load(path: &Path, key: u64) -> Option<Rows> {
+        let bytes = crate::problem::read_regular_file(path, MAX_FILE_BYTES).ok()?;
+        Rows::decode(bytes, key)
+    }
+
+    /// Stores the rows for `key` at `path`, atomically (a temporary file renamed over).
+    pub fn save(&self, path: &Path, key: u64) -> std::io::Result<()> {
+        super::cache::write_atomically(path, &self.encode(key))
+    }
+
+    fn encode(&self, key: u64) -> Vec<u8> {
+        let mut out = Vec::with_capacity(HEADER + 4 * self.scales.len() + self.bytes.len() + 8);
+        out.extend_from_slice(MAGIC);
+        for n in [key, self.dim as u64, self.scales.len() as u64] {
+            out.extend_from_slice(&n.to_le_bytes());
+        }
+        for s in &self.scales {
+            out.extend_from_slice(&s.to_le_bytes());
+        }
+        out.extend(self.bytes.iter().map(|&b| b as u8));
+        let sum = xxh3_64(&out);
+        out.extend_from_slice(&sum.to_le_bytes());
+        out
+    }
+
+    /// Reuses `file`'s buffer for the bytes: no second copy of the biggest part.
+    fn decode(mut file: Vec<u8>, key: u64) -> Option<Rows> {
+        let word = |at: usize| -> Option<u64> {
+            Some(u64::from_le_bytes(file.get(at..at + 8)?.try_into().ok()?))
+        };
+        let end = file.len().checked_sub(8)?;
+        if end < HEADER || &file[..8] != MAGIC || word(end)? != xxh3_64(&file[..end]) {
+            return None;
+        }
+        let dim = usize::try_from(word(16)?).ok().filter(|&d| d > 0)?;
+        let n = usize::try_from(word(24)?).ok()?;
+        let scales_end = n.checked_mul(4)?.checked_add(HEADER)?;
+        if word(8)? != key || Some(end) != n.checked_mul(dim)?.checked_add(scales_end) {
+            return None;
+        }
+        let scales: Vec<f32> = file[HEADER..scales_end]
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect();
+        if !scales.iter().all(|s| s.is_finite()) {
+            return None;
+        }
+        file.truncate(end);
+        file.drain(..scales_end);
+        // Same size and alignment: collected in place.
+        let bytes = file.into_iter().map(|b| b as i8).collect();
+        Some(Rows { dim, bytes, scales })
+    }
+}
+
 /// Consecutive rows of [`Rows`].
 pub struct Block<'a> {
     dim: usize,
@@ -154,6 +237,34 @@ mod tests {
             }
             let back = rows.row(1);
             assert!(super::super::cosine(&back, &b) > 0.999, "dim {dim}");
+        }
+    }
+
+    #[test]
+    fn stored_rows_read_back_for_their_key_only_and_damage_is_refused() {
+        let rows = Rows::quantize(&[unit(3, 0.37), unit(3, 1.91)].concat(), 3);
+        let dir = tempfile::tempdir().unwrap();
+        let file = path(&dir.path().join("pack-1234.bin"));
+        assert_eq!(file.file_name().unwrap(), "pack-1234.bin.rows");
+        assert!(Rows::load(&file, 7).is_none(), "nothing stored yet");
+        rows.save(&file, 7).unwrap();
+        let back = Rows::load(&file, 7).expect("reads back");
+        assert_eq!(
+            (back.dim, &back.bytes, &back.scales),
+            (3, &rows.bytes, &rows.scales)
+        );
+        assert!(Rows::load(&file, 8).is_none(), "another pack or model");
+        let good = rows.encode(7);
+        for at in [0, 9, 17, 25, HEADER + 1, good.len() - 3, good.len() - 1] {
+            let mut bad = good.clone();
+            bad[at] ^= 0x10;
+            assert!(Rows::decode(bad, 7).is_none(), "flipped byte {at}");
+        }
+        for len in [0, 7, HEADER, good.len() - 1] {
+            assert!(
+                Rows::decode(good[..len].to_vec(), 7).is_none(),
+                "cut at {len}"
+            );
         }
     }
 
