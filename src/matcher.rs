@@ -255,12 +255,20 @@ pub fn settle(ranking: Ranking, thresholds: &Matching) -> Decision {
     for c in ranked.iter_mut().filter(|c| c.exact) {
         c.confidence = 1.0;
     }
-    ranked.sort_by(|a: &Candidate, b| {
+    let order = |a: &Candidate, b: &Candidate| {
         b.exact
             .cmp(&a.exact)
             .then(b.confidence.total_cmp(&a.confidence))
             .then(a.entry.cmp(&b.entry))
-    });
+    };
+    // Only the first few are ever read: with meaning on, every entry of a big pack is a
+    // (faint) candidate, and sorting them all was a question's time for nothing.
+    let wanted = thresholds.max_suggestions.max(2);
+    if ranked.len() > wanted {
+        ranked.select_nth_unstable_by(wanted - 1, order);
+        ranked.truncate(wanted);
+    }
+    ranked.sort_by(order);
     let best = ranked.first().cloned();
     let runner_up = ranked.get(1).cloned();
     let mut decision = Decision {
