@@ -287,72 +287,70 @@ impl Semantic {
             let calibration = calibrate::memo::load(m, key)?;
             Some((Rows::load(r, key)?, calibration))
         });
-        if let Some((vectors, calibration)) = prepared {
-            if vectors.len() == owners.len() {
+        let (vectors, calibration, loaded) = match prepared {
+            Some((vectors, calibration)) if vectors.len() == owners.len() => {
                 let loaded = Loaded {
                     phrasings: owners.len(),
                     embedded: 0,
                     cache: Opened::Unneeded,
                     save_error: None,
                 };
-                let semantic = Semantic {
-                    model,
-                    vectors,
-                    owners,
-                    aspect_counts,
-                    calibration,
+                (vectors, calibration, loaded)
+            }
+            _ => {
+                let (mut store, opened) = match cache {
+                    Some(path) => Cache::open(path, &model),
+                    None => (Cache::default(), Opened::Missing),
                 };
-                return Ok((semantic, loaded));
-            }
-        }
-        let (mut store, opened) = match cache {
-            Some(path) => Cache::open(path, &model),
-            None => (Cache::default(), Opened::Missing),
-        };
-        let embedded = match store.embed(&model, &refs, progress) {
-            Ok(embedded) => embedded,
-            Err(e) => {
-                if let (Some(path), ModelError::Stopped) = (cache, &e) {
-                    let _ = store.save(path, &model);
+                let embedded = match store.embed(&model, &refs, progress) {
+                    Ok(embedded) => embedded,
+                    Err(e) => {
+                        if let (Some(path), ModelError::Stopped) = (cache, &e) {
+                            let _ = store.save(path, &model);
+                        }
+                        return Err(e);
+                    }
+                };
+                let save_error = match cache {
+                    Some(path)
+                        if embedded > 0
+                            || !matches!(opened, Opened::Read(n) if n == store.len()) =>
+                    {
+                        store.save(path, &model).err().map(|e| e.to_string())
+                    }
+                    _ => None,
+                };
+                let mut flat = store.into_rows();
+                let chat = flat.split_off(owners.len() * model.dim());
+                let mut loaded = Loaded {
+                    phrasings: owners.len(),
+                    embedded,
+                    cache: opened,
+                    save_error,
+                };
+                // Measured on the vectors as the model made them, before they are rounded.
+                let calibration = match memo.as_deref().and_then(|m| calibrate::memo::load(m, key))
+                {
+                    Some(stored) => stored,
+                    None => {
+                        let measured = measure(&owners, &flat, &chat, model.dim());
+                        if let Some(m) = &memo {
+                            // Only a later start's speed depends on it.
+                            let _ = calibrate::memo::save(m, key, &measured);
+                        }
+                        measured
+                    }
+                };
+                let vectors = Rows::quantize(&flat, model.dim());
+                drop(flat);
+                if let Some(path) = &stored {
+                    if let Err(e) = vectors.save(path, key) {
+                        loaded.save_error.get_or_insert(e.to_string());
+                    }
                 }
-                return Err(e);
+                (vectors, calibration, loaded)
             }
         };
-        let save_error = match cache {
-            Some(path)
-                if embedded > 0 || !matches!(opened, Opened::Read(n) if n == store.len()) =>
-            {
-                store.save(path, &model).err().map(|e| e.to_string())
-            }
-            _ => None,
-        };
-        let mut flat = store.into_rows();
-        let chat = flat.split_off(owners.len() * model.dim());
-        let mut loaded = Loaded {
-            phrasings: owners.len(),
-            embedded,
-            cache: opened,
-            save_error,
-        };
-        // Measured on the vectors as the model made them, before they are rounded to 8 bits.
-        let calibration = match memo.as_deref().and_then(|m| calibrate::memo::load(m, key)) {
-            Some(stored) => stored,
-            None => {
-                let measured = measure(&owners, &flat, &chat, model.dim());
-                if let Some(m) = &memo {
-                    // Only a later start's speed depends on it.
-                    let _ = calibrate::memo::save(m, key, &measured);
-                }
-                measured
-            }
-        };
-        let vectors = Rows::quantize(&flat, model.dim());
-        drop(flat);
-        if let Some(path) = &stored {
-            if let Err(e) = vectors.save(path, key) {
-                loaded.save_error.get_or_insert(e.to_string());
-            }
-        }
         let semantic = Semantic {
             model,
             vectors,
