@@ -657,6 +657,60 @@ mod tests {
     }
 
     #[test]
+    fn settle_picks_the_same_few_as_a_full_sort_among_thousands() {
+        let candidate = |entry: usize| Candidate {
+            entry,
+            aspect: None,
+            // Many ties (a hundred levels), one exact phrasing in the middle.
+            confidence: 0.3 + (entry * 37 % 100) as f32 / 400.0,
+            coverage: 1.0,
+            precision: 1.0,
+            phrase: None,
+            factor: 1.0,
+            lexical: 0.0,
+            semantic: None,
+            exact: entry == 2_500,
+        };
+        let ranked: Vec<Candidate> = (0..5_000).rev().map(candidate).collect();
+        let mut sorted = ranked.clone();
+        sorted.sort_by(|a, b| {
+            b.exact
+                .cmp(&a.exact)
+                .then(b.confidence.total_cmp(&a.confidence))
+                .then(a.entry.cmp(&b.entry))
+        });
+        let ranking = Ranking {
+            ranked,
+            ruled_out: Vec::new(),
+            terms: Vec::new(),
+            elsewhere: None,
+        };
+        let d = settle(ranking, &Matching::default());
+        assert_eq!(d.best.map(|c| c.entry), Some(2_500));
+        assert_eq!(d.runner_up.map(|c| c.entry), Some(sorted[1].entry));
+        assert_eq!(d.status, Status::Answered, "the exact phrasing");
+        let mut few = Matching {
+            answer_threshold: 1.1,
+            max_suggestions: 5,
+            ..Matching::default()
+        };
+        let ranking = |ranked| Ranking {
+            ranked,
+            ruled_out: Vec::new(),
+            terms: Vec::new(),
+            elsewhere: None,
+        };
+        let without_exact: Vec<Candidate> = sorted.iter().filter(|c| !c.exact).cloned().collect();
+        let d = settle(ranking(without_exact.iter().rev().cloned().collect()), &few);
+        let got: Vec<usize> = d.suggestions.iter().map(|c| c.entry).collect();
+        let want: Vec<usize> = without_exact[..5].iter().map(|c| c.entry).collect();
+        assert_eq!(got, want);
+        few.max_suggestions = 1;
+        let d = settle(ranking(without_exact.iter().rev().cloned().collect()), &few);
+        assert_eq!(d.runner_up.map(|c| c.entry), Some(without_exact[1].entry));
+    }
+
+    #[test]
     fn shortlist_cuts_ties_in_knowledge_order_and_leaves_no_trace() {
         let (small, large) = (index(3), index(40));
         let terms = query_terms(&large, large.analyzer.terms("configure widget"));

@@ -145,7 +145,7 @@ impl Model {
         &self.dir
     }
 
-    /// One unit vector per text, in order.
+    /// One unit vector per text, in order. The batches run on every core.
     pub fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, ModelError> {
         // Texts of similar length share a batch, so padding costs little.
         let mut order: Vec<usize> = (0..texts.len()).collect();
