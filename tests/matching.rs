@@ -381,6 +381,26 @@ fn a_phrasing_typed_word_for_word_names_its_entry() {
     assert!(d.margin() > 0.0);
 }
 
+#[test]
+fn a_phrasing_word_for_word_is_answered_without_asking_the_model() {
+    let k = Knowledge::from_sources(&[(PathBuf::from("t.toml"), SHARED_WORDS.to_string())])
+        .expect("test pack loads");
+    let matching = Matching {
+        cache_dir: PathBuf::new(),
+        ..Matching::default()
+    };
+    let (engine, loaded) = Engine::build(k, matching, Path::new("t"), &mut |_, _| {
+        std::ops::ControlFlow::Continue(())
+    })
+    .expect("builds with the shipped model");
+    assert!(loaded.is_some(), "meaning is on");
+    let exact = engine.decide("Where do plugins go?");
+    assert_eq!(exact.status, Status::Answered);
+    assert!(exact.best.is_some_and(|c| c.exact && c.semantic.is_none()));
+    let other = engine.decide("where do the plugins live");
+    assert!(other.best.is_some_and(|c| !c.exact && c.semantic.is_some()));
+}
+
 /// A comparison written from a page with no sub-sections: subjects, no aspects.
 const WHOLE_COMPARISON_PACK: &str = r#"
 [[entry]]
