@@ -20,9 +20,7 @@ const SIZE: usize = 8 + 8 + 4 + 4 + 8 + 8;
 
 /// The memo file that goes with the embedding cache at `cache`.
 pub fn path(cache: &Path) -> PathBuf {
-    let mut name = cache.file_name().unwrap_or_default().to_os_string();
-    name.push(".calibration");
-    cache.with_file_name(name)
+    crate::embed::cache::beside(cache, ".calibration")
 }
 
 /// The calibration stored at `path` for `key`, if there is one to trust.

@@ -242,6 +242,14 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()>
         })
 }
 
+/// The file beside the embedding cache at `cache` whose name is the cache's plus `suffix`:
+/// where what is derived from its vectors is kept (the calibration, the 8-bit rows).
+pub(crate) fn beside(cache: &Path, suffix: &str) -> PathBuf {
+    let mut name = cache.file_name().unwrap_or_default().to_os_string();
+    name.push(suffix);
+    cache.with_file_name(name)
+}
+
 /// A temporary name beside `path`, unique to this process and moment, so two processes
 /// saving at once never write the same temporary file.
 pub(crate) fn temp_name(path: &Path) -> PathBuf {

@@ -106,9 +106,7 @@ const MAX_FILE_BYTES: u64 = 4 << 30;
 
 /// The rows file that goes with the embedding cache at `cache`.
 pub fn path(cache: &Path) -> PathBuf {
-    let mut name = cache.file_name().unwrap_or_default().to_os_string();
-    name.push(".rows");
-    cache.with_file_name(name)
+    super::cache::beside(cache, ".rows")
 }
 
 impl Rows {
