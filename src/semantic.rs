@@ -262,6 +262,45 @@ fn measure(owners: &[Owner], flat: &[f32], chat: &[f32], dim: usize) -> Calibrat
     Calibration::measure(&own, &noise)
 }
 
+/// Every text's vector (row after row, in `texts`' order) from the cache at `cache` where it
+/// has them, embedded with `model` where it does not, and the cache saved if that changed it.
+/// What was embedded before a stop is saved too, for the next attempt. The first
+/// `phrasings` texts are the pack's, the rest chat lines.
+fn through_cache(
+    model: &Model,
+    texts: &[&str],
+    phrasings: usize,
+    cache: Option<&Path>,
+    progress: Progress,
+) -> Result<(Vec<f32>, Loaded), ModelError> {
+    let (mut store, opened) = match cache {
+        Some(path) => Cache::open(path, model),
+        None => (Cache::default(), Opened::Missing),
+    };
+    let embedded = match store.embed(model, texts, progress) {
+        Ok(embedded) => embedded,
+        Err(e) => {
+            if let (Some(path), ModelError::Stopped) = (cache, &e) {
+                let _ = store.save(path, model);
+            }
+            return Err(e);
+        }
+    };
+    let save_error = match cache {
+        Some(path) if embedded > 0 || !matches!(opened, Opened::Read(n) if n == store.len()) => {
+            store.save(path, model).err().map(|e| e.to_string())
+        }
+        _ => None,
+    };
+    let loaded = Loaded {
+        phrasings,
+        embedded,
+        cache: opened,
+        save_error,
+    };
+    Ok((store.into_rows(), loaded))
+}
+
 impl Semantic {
     /// Embeds every phrasing of `knowledge` with `model`, through the cache at `cache`
     /// (`None`: no cache). `progress` hears about texts being embedded, and may stop it:
@@ -282,13 +321,14 @@ impl Semantic {
             .collect();
         let memo = cache.map(calibrate::memo::path);
         let stored = cache.map(rows::path);
-        // An unchanged pack: its rows and calibration as they were stored, the cache unread.
-        let prepared = memo.as_deref().zip(stored.as_deref()).and_then(|(m, r)| {
-            let calibration = calibrate::memo::load(m, key)?;
-            Some((Rows::load(r, key)?, calibration))
-        });
-        let (vectors, calibration, loaded) = match prepared {
-            Some((vectors, calibration)) if vectors.len() == owners.len() => {
+        let kept = memo.as_deref().and_then(|m| calibrate::memo::load(m, key));
+        // An unchanged pack: its rows as stored beside its calibration, the cache unread.
+        let kept_rows = kept
+            .and(stored.as_deref())
+            .and_then(|r| Rows::load(r, key))
+            .filter(|rows| rows.len() == owners.len());
+        let (vectors, calibration, loaded) = match (kept_rows, kept) {
+            (Some(vectors), Some(calibration)) => {
                 let loaded = Loaded {
                     phrasings: owners.len(),
                     embedded: 0,
@@ -298,49 +338,18 @@ impl Semantic {
                 (vectors, calibration, loaded)
             }
             _ => {
-                let (mut store, opened) = match cache {
-                    Some(path) => Cache::open(path, &model),
-                    None => (Cache::default(), Opened::Missing),
-                };
-                let embedded = match store.embed(&model, &refs, progress) {
-                    Ok(embedded) => embedded,
-                    Err(e) => {
-                        if let (Some(path), ModelError::Stopped) = (cache, &e) {
-                            let _ = store.save(path, &model);
-                        }
-                        return Err(e);
-                    }
-                };
-                let save_error = match cache {
-                    Some(path)
-                        if embedded > 0
-                            || !matches!(opened, Opened::Read(n) if n == store.len()) =>
-                    {
-                        store.save(path, &model).err().map(|e| e.to_string())
-                    }
-                    _ => None,
-                };
-                let mut flat = store.into_rows();
+                let (mut flat, mut loaded) =
+                    through_cache(&model, &refs, owners.len(), cache, progress)?;
                 let chat = flat.split_off(owners.len() * model.dim());
-                let mut loaded = Loaded {
-                    phrasings: owners.len(),
-                    embedded,
-                    cache: opened,
-                    save_error,
-                };
                 // Measured on the vectors as the model made them, before they are rounded.
-                let calibration = match memo.as_deref().and_then(|m| calibrate::memo::load(m, key))
-                {
-                    Some(stored) => stored,
-                    None => {
-                        let measured = measure(&owners, &flat, &chat, model.dim());
-                        if let Some(m) = &memo {
-                            // Only a later start's speed depends on it.
-                            let _ = calibrate::memo::save(m, key, &measured);
-                        }
-                        measured
+                let calibration = kept.unwrap_or_else(|| {
+                    let measured = measure(&owners, &flat, &chat, model.dim());
+                    if let Some(m) = &memo {
+                        // Only a later start's speed depends on it.
+                        let _ = calibrate::memo::save(m, key, &measured);
                     }
-                };
+                    measured
+                });
                 let vectors = Rows::quantize(&flat, model.dim());
                 drop(flat);
                 if let Some(path) = &stored {
